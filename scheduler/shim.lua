@@ -1,0 +1,98 @@
+-- Yield-transparent pcall/xpcall and coroutine functions for gopher-lua.
+-- Loaded once per state by scheduler.installCoroutines; the Go helpers come
+-- in as arguments. A protected call runs its function on a pooled worker
+-- coroutine, so a yield inside it only suspends the worker; the caller
+-- forwards the yield upward and passes the answer back down.
+local SENTINEL, gyield, can_yield, resume, newworker, is_main, raw_pcall, raw_xpcall,
+      rawyield, raw_create = ...
+local select, type, error, unpack = select, type, error, unpack
+
+local DONE = {}
+local pool, npool = {}, 0
+local POOLMAX = 64
+
+local function pass(...) return ... end
+
+-- Worker body: run a job, report DONE with its results, wait for the next.
+local function run(f, ...)
+  return run(rawyield(DONE, f(...)))
+end
+
+local function acquire()
+  if npool > 0 then
+    local co = pool[npool]
+    pool[npool] = nil
+    npool = npool - 1
+    return co
+  end
+  return newworker(run)
+end
+
+local function finish(co, ok, first, ...)
+  if not ok then return false, first end
+  if first == DONE then
+    if npool < POOLMAX then npool = npool + 1; pool[npool] = co end
+    return true, ...
+  end
+  local yok, msg = can_yield()
+  if not yok then return false, msg end
+  return finish(co, resume(co, gyield(first, ...)))
+end
+
+local function ypcall(f, ...)
+  if is_main() then return raw_pcall(f, ...) end
+  local co = acquire()
+  return finish(co, resume(co, f, ...))
+end
+
+local function handle(handler, ok, ...)
+  if ok then return true, ... end
+  -- the handler runs after the worker unwound; an error inside it is
+  -- reported like Lua's "error in error handling".
+  local _, res = raw_pcall(handler, (...))
+  return false, res
+end
+
+local function yxpcall(f, handler, ...)
+  if is_main() then
+    if select('#', ...) == 0 then return raw_xpcall(f, handler) end
+    local n, args = select('#', ...), { ... }
+    return raw_xpcall(function() return f(unpack(args, 1, n)) end, handler)
+  end
+  local co = acquire()
+  return handle(handler, finish(co, resume(co, f, ...)))
+end
+
+-- coroutine.resume: scheduler operations yielded inside a user coroutine
+-- travel on up to the loop; everything else comes back to the caller.
+local function fwd(co, ok, first, ...)
+  if ok and first == SENTINEL then
+    return fwd(co, resume(co, gyield(SENTINEL, ...)))
+  end
+  return ok, first, ...
+end
+
+local function co_resume(co, ...)
+  return fwd(co, resume(co, ...))
+end
+
+local function wrapped(ok, ...)
+  if ok then return ... end
+  error((...), 0)
+end
+
+local function co_wrap(f)
+  if type(f) ~= "function" then
+    error("bad argument #1 to 'wrap' (Lua function expected)", 2)
+  end
+  local co = raw_create(f)
+  return function(...)
+    return wrapped(fwd(co, resume(co, ...)))
+  end
+end
+
+local function co_yield(...)
+  return pass(gyield(...))
+end
+
+return ypcall, yxpcall, co_resume, co_wrap, co_yield
