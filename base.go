@@ -1,0 +1,82 @@
+package copaslua
+
+import (
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// patchBase replaces standard functions whose gopher-lua versions differ
+// from Lua 5.1 in ways that hurt network programs.
+func patchBase(L *lua.LState) {
+	tbl := L.GetGlobal("table").(*lua.LTable)
+	// gopher-lua's concat pushes every piece on the Lua stack: O(n²) or a
+	// registry overflow for large tables.
+	tbl.RawSetString("concat", L.NewFunction(tableConcat))
+	L.GetGlobal("os").(*lua.LTable).RawSetString("clock", L.NewFunction(osClock))
+	L.SetGlobal("collectgarbage", L.NewFunction(collectGarbage))
+}
+
+func tableConcat(L *lua.LState) int {
+	t := L.CheckTable(1)
+	sep := L.OptString(2, "")
+	i := L.OptInt(3, 1)
+	j := t.Len()
+	if L.GetTop() >= 4 && L.Get(4) != lua.LNil {
+		j = L.CheckInt(4)
+	}
+	var b strings.Builder
+	for k := i; k <= j; k++ {
+		switch v := t.RawGetInt(k).(type) {
+		case lua.LString:
+			b.WriteString(string(v))
+		case lua.LNumber:
+			b.WriteString(v.String())
+		default:
+			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
+		}
+		if k < j {
+			b.WriteString(sep)
+		}
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+// osClock returns the CPU time of the process, as C's clock() does
+// (gopher-lua returns wall time since start).
+func osClock(L *lua.LState) int {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		L.Push(lua.LNumber(0))
+		return 1
+	}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	L.Push(lua.LNumber(cpu.Seconds()))
+	return 1
+}
+
+// collectGarbage maps Lua 5.1's options onto the Go collector.
+func collectGarbage(L *lua.LState) int {
+	opt := L.OptString(1, "collect")
+	switch opt {
+	case "collect":
+		runtime.GC()
+		L.Push(lua.LNumber(0))
+	case "count":
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		L.Push(lua.LNumber(float64(ms.HeapAlloc) / 1024))
+	case "step":
+		runtime.GC()
+		L.Push(lua.LTrue)
+	case "stop", "restart", "setpause", "setstepmul":
+		L.Push(lua.LNumber(0))
+	default:
+		L.ArgError(1, "invalid option '"+opt+"'")
+	}
+	return 1
+}

@@ -1,0 +1,21 @@
+-- Replacements of gopher-lua base functions.
+local t = {}
+for i = 1, 50000 do t[i] = i end
+local s = table.concat(t, ",")
+assert(#s > 50000 and s:sub(1, 6) == "1,2,3,")
+assert(table.concat({ "a", "b", "c" }, "-", 2, 3) == "b-c")
+assert(table.concat({}, "x") == "")
+assert(table.concat({ 1, 2.5 }) == "12.5")
+local ok, e = pcall(table.concat, { 1, {} })
+assert(not ok and e:find("invalid value %(table%) at index 2 in table for 'concat'"), e)
+ok, e = pcall(table.concat, nil)
+assert(not ok and e:find("bad argument #1"), e)
+
+assert(type(collectgarbage("count")) == "number")
+assert(collectgarbage() == 0)
+ok = pcall(collectgarbage, "bogus")
+assert(not ok)
+
+local c0 = os.clock()
+assert(type(c0) == "number" and c0 >= 0)
+assert(_VERSION == "Lua 5.1")
