@@ -23,17 +23,6 @@ const DefaultPath = "./?.lua;./?/init.lua;" +
 	"/usr/local/share/lua/5.1/?.lua;/usr/local/share/lua/5.1/?/init.lua;" +
 	"/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua"
 
-// StateOptions are the gopher-lua options every Runtime uses: a growable
-// registry and a call stack that shrinks, so an idle coroutine costs a few
-// kilobytes instead of ~100 KB (defect D4 of gopher-lua 1.1.2).
-var StateOptions = lua.Options{
-	CallStackSize:       1024,
-	MinimizeStackMemory: true,
-	RegistrySize:        256,
-	RegistryMaxSize:     1 << 22,
-	RegistryGrowStep:    256,
-}
-
 type config struct {
 	path    string
 	pathSet bool
@@ -63,7 +52,7 @@ func New(opts ...Option) *Runtime {
 	for _, o := range opts {
 		o(&c)
 	}
-	L := lua.NewState(StateOptions)
+	L := lua.NewState(scheduler.StateOptions)
 	r := &Runtime{L: L, loop: scheduler.New(L)}
 	patchBase(L)
 	if !c.pathSet {
