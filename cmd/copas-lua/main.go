@@ -45,6 +45,7 @@ type cli struct {
 	// C's stdin and stdout FILEs with the io library.
 	stdin, stdout, stderr lua.LValue
 	ioOutput              lua.LValue
+	stdinTTY              bool
 }
 
 // run executes the command line argv (argv[0] is the program) and returns
@@ -77,7 +78,7 @@ func run(argv []string) int {
 	case hasI:
 		c.repl()
 	case script == 0 && !hasE && !hasV:
-		if isTerminal(os.Stdin) {
+		if c.stdinTTY {
 			printVersion()
 			c.repl()
 		} else if !c.report(c.docall(c.loadStdin(), nil), true) {
@@ -98,6 +99,7 @@ func newCLI() *cli {
 		stdout:   L.GetField(io, "stdout"),
 		stderr:   L.GetField(io, "stderr"),
 		ioOutput: L.GetField(io, "output"),
+		stdinTTY: isTerminal(os.Stdin),
 	}
 	// gopher-lua's os.exit calls os.Exit at once, losing output the script
 	// buffered with setvbuf, and rejects os.exit(true/false).
@@ -108,29 +110,29 @@ func newCLI() *cli {
 // close flushes buffered output and releases the runtime: C's exit()
 // flushes stdio, so buffered output must not be lost here either.
 func (c *cli) close() {
-	c.flush()
+	c.flush(c.L)
 	c.r.Close()
 }
 
 // flush flushes io.output(), io.stdout and io.stderr, ignoring errors (a
-// script may have closed them).
-func (c *cli) flush() {
+// script may have closed them). L is the running thread: os.exit may be
+// called from a coroutine.
+func (c *cli) flush(L *lua.LState) {
 	files := []lua.LValue{c.stdout, c.stderr}
 	if fn, ok := c.ioOutput.(*lua.LFunction); ok {
-		if c.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}) == nil {
-			files = append(files, c.L.Get(-1))
-			c.L.Pop(1)
+		if L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}) == nil {
+			files = append(files, L.Get(-1))
+			L.Pop(1)
 		}
 	}
 	for _, f := range files {
-		c.callMethod(f, "flush", 0)
+		callMethod(L, f, "flush", 0)
 	}
 }
 
-// callMethod calls obj:name(args...) in protected mode and returns its
-// first nret results (nil on error).
-func (c *cli) callMethod(obj lua.LValue, name string, nret int, args ...lua.LValue) ([]lua.LValue, error) {
-	L := c.L
+// callMethod calls obj:name(args...) on L in protected mode and returns
+// its first nret results.
+func callMethod(L *lua.LState, obj lua.LValue, name string, nret int, args ...lua.LValue) ([]lua.LValue, error) {
 	fn, ok := L.GetField(obj, name).(*lua.LFunction)
 	if !ok {
 		return nil, fmt.Errorf("no method %q", name)
@@ -159,7 +161,7 @@ func (c *cli) osExit(L *lua.LState) int {
 	default:
 		code = L.CheckInt(1)
 	}
-	c.flush()
+	c.flush(L)
 	os.Exit(code)
 	return 0
 }
@@ -301,7 +303,7 @@ func (c *cli) loadFile(name string) loaded {
 // loadStdin loads all of stdin as a chunk named "stdin", reading through
 // io.stdin so that nothing is lost to a second buffer.
 func (c *cli) loadStdin() loaded {
-	res, err := c.callMethod(c.stdin, "read", 1, lua.LString("*a"))
+	res, err := callMethod(c.L, c.stdin, "read", 1, lua.LString("*a"))
 	if err != nil {
 		return loaded{err: chunkError("cannot read stdin: " + errText(err))}
 	}
@@ -419,7 +421,7 @@ func (c *cli) report(err error, prefix bool) bool {
 			msg = "(error object is not a string)"
 		}
 	}
-	c.flush()
+	c.flush(c.L)
 	if prefix {
 		msg = progname + ": " + msg
 	}
@@ -427,8 +429,8 @@ func (c *cli) report(err error, prefix bool) bool {
 	return false
 }
 
-func usage() {
-	fmt.Fprintf(os.Stderr, `usage: %s [options] [script [args]].
+// usageFormat is lua5.1's usage message; %s is the program name.
+const usageFormat = `usage: %s [options] [script [args]].
 Available options are:
   -e stat  execute string 'stat'
   -l name  require library 'name'
@@ -436,8 +438,9 @@ Available options are:
   -v       show version information
   --       stop handling options
   -        execute stdin and stop handling options
-`, progname)
-}
+`
+
+func usage() { fmt.Fprintf(os.Stderr, usageFormat, progname) }
 
 // printVersion prints the version line on stderr, where lua5.1 prints it.
 func printVersion() {
@@ -528,7 +531,7 @@ func (c *cli) readLine(first bool) (string, bool) {
 		prompt = p.String()
 	}
 	c.writeOut(prompt)
-	res, err := c.callMethod(c.stdin, "read", 1, lua.LString("*l"))
+	res, err := callMethod(c.L, c.stdin, "read", 1, lua.LString("*l"))
 	if err != nil {
 		return "", false
 	}
@@ -536,7 +539,7 @@ func (c *cli) readLine(first bool) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if !isTerminal(os.Stdin) {
+	if !c.stdinTTY {
 		c.writeOut(string(line) + "\n")
 	}
 	return string(line), true
@@ -544,6 +547,6 @@ func (c *cli) readLine(first bool) (string, bool) {
 
 // writeOut writes to stdout after flushing what the script buffered there.
 func (c *cli) writeOut(s string) {
-	c.flush()
+	c.flush(c.L)
 	io.WriteString(os.Stdout, s)
 }

@@ -1,0 +1,37 @@
+# Developer entry points. CI runs .ci/run; these are the same checks by hand.
+
+GO       ?= go
+FUZZTIME ?= 10s
+
+.PHONY: all build test bench fuzz lint clean
+
+all: lint test build
+
+# build: the command-line interpreter, bin/copas-lua.
+build:
+	$(GO) build -o bin/copas-lua ./cmd/copas-lua
+
+test:
+	$(GO) test -race ./...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# fuzz: each Fuzz target in turn for FUZZTIME (go test -fuzz takes one
+# target of one package at a time).
+fuzz:
+	@found=0; \
+	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do \
+		for f in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			found=1; echo "fuzz $$dir $$f ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$dir || exit 1; \
+		done; \
+	done; \
+	if [ $$found = 0 ]; then echo "no Fuzz targets found"; fi
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin
