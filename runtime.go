@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/copas-lua/copas-lua/luamod/coxpcall"
+	"github.com/copas-lua/copas-lua/luamod/ltn12"
 	"github.com/copas-lua/copas-lua/luamod/socket"
 	"github.com/copas-lua/copas-lua/scheduler"
 	lua "github.com/yuin/gopher-lua"
@@ -64,6 +65,7 @@ func New(opts ...Option) *Runtime {
 	L.SetField(L.GetField(L.Get(lua.GlobalsIndex), "package"), "path", lua.LString(c.path))
 	coxpcall.Preload(L)
 	socket.Preload(L)
+	ltn12.Preload(L)
 	return r
 }
 
