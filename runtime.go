@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/copas-lua/copas-lua/luamod/copas"
 	"github.com/copas-lua/copas-lua/luamod/coxpcall"
 	"github.com/copas-lua/copas-lua/luamod/ltn12"
 	"github.com/copas-lua/copas-lua/luamod/socket"
@@ -66,6 +67,7 @@ func New(opts ...Option) *Runtime {
 	coxpcall.Preload(L)
 	socket.Preload(L)
 	ltn12.Preload(L)
+	copas.Preload(L)
 	return r
 }
 

@@ -32,6 +32,7 @@ type Loop struct {
 	tasks    map[*lua.LState]*Task
 
 	inflight  int // Go work started with Go and not yet completed
+	parked    int // tasks parked on an operation
 	holds     int // reasons to keep running that are not tasks (servers, …)
 	extWakers int // >0 while Run waits for a context that may wake it
 

@@ -63,6 +63,7 @@ func (w Waiter) Resume(vals ...lua.LValue) bool {
 	}
 	t := w.t
 	t.parked = false
+	t.loop.parked--
 	t.cancel = nil
 	t.seq++
 	t.loop.enqueue(t, t.seq, vals)
@@ -89,6 +90,34 @@ func (l *Loop) Spawn(fn *lua.LFunction, args ...lua.LValue) *Task {
 	l.tasks[co] = t
 	l.enqueue(t, t.seq, args)
 	return t
+}
+
+// EachTask calls fn for every live task. fn may kill tasks. Loop goroutine
+// only.
+func (l *Loop) EachTask(fn func(t *Task)) {
+	all := make([]*Task, 0, len(l.tasks))
+	for _, t := range l.tasks {
+		all = append(all, t)
+	}
+	for _, t := range all {
+		fn(t)
+	}
+}
+
+// Parked is the number of tasks waiting on an operation. Loop goroutine
+// only.
+func (l *Loop) Parked() int { return l.parked }
+
+// Ready is the number of tasks queued to resume in the next round. Loop
+// goroutine only.
+func (l *Loop) Ready() int {
+	n := 0
+	for _, e := range l.ready {
+		if !e.t.done && e.seq == e.t.seq {
+			n++
+		}
+	}
+	return n
 }
 
 // Tasks is the number of live tasks. Loop goroutine only.
@@ -127,6 +156,9 @@ func (t *Task) Kill() {
 }
 
 func (t *Task) finish() {
+	if t.parked {
+		t.loop.parked--
+	}
 	t.done = true
 	t.parked = false
 	t.seq++
@@ -194,12 +226,18 @@ func (l *Loop) resume(t *Task, vals []lua.LValue) {
 	}
 	l.pendingOp = nil
 	st, err, rets := l.L.Resume(t.Co, fn, vals...)
+	if t.done {
+		// Killed while it ran (copas.cancelall from inside a thread).
+		l.pendingOp = nil
+		return
+	}
 	switch st {
 	case lua.ResumeYield:
 		if len(rets) > 0 && rets[0] == l.sentinel && l.pendingOp != nil {
 			op := l.pendingOp
 			l.pendingOp = nil
 			t.parked = true
+			l.parked++
 			t.seq++
 			op.Start(Waiter{t, t.seq})
 			return

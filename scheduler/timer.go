@@ -74,6 +74,27 @@ func (l *Loop) Stop(t *Timer) bool {
 	return true
 }
 
+// StopTimers disarms every timer for which drop returns true. Loop
+// goroutine only.
+func (l *Loop) StopTimers(drop func(t *Timer) bool) {
+	kept := l.timers[:0]
+	for _, t := range l.timers {
+		if drop(t) {
+			t.idx = -1
+			continue
+		}
+		kept = append(kept, t)
+	}
+	for i := len(kept); i < len(l.timers); i++ {
+		l.timers[i] = nil
+	}
+	l.timers = kept
+	for i, t := range l.timers {
+		t.idx = i
+	}
+	heap.Init(&l.timers)
+}
+
 // Timers is the number of armed timers. Loop goroutine only.
 func (l *Loop) Timers() int { return len(l.timers) }
 
