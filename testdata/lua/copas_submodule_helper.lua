@@ -15,7 +15,8 @@ H.failures = {}
 H.steps = {}
 
 copas.seterrorhandler(function(msg, co, skt)
-  H.failures[#H.failures + 1] = copas.gettraceback(msg, co, skt)
+  local ok, trace = pcall(copas.gettraceback, msg, co, skt)
+  H.failures[#H.failures + 1] = ok and trace or tostring(msg)
 end, true)
 
 function H.step(name)
