@@ -71,12 +71,21 @@ func dnsRun(L *lua.LState, loop *scheduler.Loop, work func(ctx context.Context) 
 		ctx, cancel := context.WithCancel(context.Background())
 		w.OnCancel(cancel)
 		loop.Go(func() func() {
-			res := work(ctx)
-			return func() {
-				cancel()
-				if w.Valid() {
-					w.Resume(res(loop.L)...)
+			// Go's resolver notices cancellation only between attempts, so
+			// the lookup gets its own goroutine: a woken or killed task
+			// releases the loop at once and the lookup ends by itself.
+			done := make(chan dnsResult, 1)
+			go func() { done <- work(ctx) }()
+			select {
+			case res := <-done:
+				return func() {
+					cancel()
+					if w.Valid() {
+						w.Resume(res(loop.L)...)
+					}
 				}
+			case <-ctx.Done():
+				return nil
 			}
 		})
 	}))
