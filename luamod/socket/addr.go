@@ -1,0 +1,205 @@
+//go:build linux
+
+package socket
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Address resolution with getaddrinfo(3)'s outcomes, as LuaSocket sees
+// them: numeric hosts and ports never touch the resolver, "*"/nil binds to
+// the wildcard, numeric ports wrap modulo 65536 like glibc's, and a family
+// mismatch is EAI_ADDRFAMILY.
+
+// resolveReq describes one getaddrinfo call.
+type resolveReq struct {
+	host    string // "" with passive means the wildcard
+	port    string
+	family  int // AF_UNSPEC, AF_INET or AF_INET6
+	stream  bool
+	passive bool // AI_PASSIVE (bind)
+	numeric bool // AI_NUMERICHOST|AI_NUMERICSERV (udp sendto)
+	nilHost bool // host was "*": passive wildcard
+}
+
+// parsePort resolves a service string to a port number.
+func parsePort(s string, stream, numeric bool) (int, gaiCode) {
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			n = 1<<64 - 1
+		}
+		return int(n & 0xffff), gaiOK
+	}
+	if numeric {
+		return 0, gaiNoName
+	}
+	proto := "udp"
+	if stream {
+		proto = "tcp"
+	}
+	if s == "" {
+		return 0, gaiNoName
+	}
+	p, err := net.LookupPort(proto, s)
+	if err != nil {
+		return 0, gaiService
+	}
+	return p, gaiOK
+}
+
+// numericHost parses a literal address, or reports false.
+func numericHost(h string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(h)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+// needsLookup reports whether resolving r may block on the resolver.
+func (r *resolveReq) needsLookup() bool {
+	if r.nilHost || r.host == "" {
+		return false
+	}
+	_, ok := numericHost(r.host)
+	return !ok && !r.numeric
+}
+
+// resolve runs the request; ctx bounds a resolver lookup. Safe from any
+// goroutine (touches no Lua state).
+func (r *resolveReq) resolve(ctx context.Context) ([]syscall.Sockaddr, gaiCode) {
+	if r.family != syscall.AF_UNSPEC && r.family != syscall.AF_INET && r.family != syscall.AF_INET6 {
+		return nil, gaiFamily
+	}
+	port, code := parsePort(r.port, r.stream, r.numeric)
+	if code != gaiOK {
+		return nil, code
+	}
+	var addrs []netip.Addr
+	switch {
+	case r.nilHost && r.passive:
+		if r.family != syscall.AF_INET6 {
+			addrs = append(addrs, netip.IPv4Unspecified())
+		}
+		if r.family != syscall.AF_INET {
+			addrs = append(addrs, netip.IPv6Unspecified())
+		}
+	case r.host == "":
+		return nil, gaiNoName
+	default:
+		if a, ok := numericHost(r.host); ok {
+			if !familyMatches(a, r.family) {
+				return nil, gaiAddrFamily
+			}
+			addrs = append(addrs, a)
+			break
+		}
+		if r.numeric {
+			return nil, gaiNoName
+		}
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", r.host)
+		if err != nil {
+			if de, ok := err.(*net.DNSError); ok {
+				return nil, dnsGai(de)
+			}
+			return nil, gaiFail
+		}
+		// glibc puts IPv4 first for names like localhost on this kind of
+		// host; keep that order so connect tries what LuaSocket tries.
+		var v4, v6 []netip.Addr
+		for _, a := range ips {
+			a = a.Unmap()
+			if a.Is4() {
+				v4 = append(v4, a)
+			} else {
+				v6 = append(v6, a)
+			}
+		}
+		for _, a := range append(v4, v6...) {
+			if familyMatches(a, r.family) {
+				addrs = append(addrs, a)
+			}
+		}
+		if len(addrs) == 0 {
+			return nil, gaiAddrFamily
+		}
+	}
+	out := make([]syscall.Sockaddr, 0, len(addrs))
+	for _, a := range addrs {
+		out = append(out, sockaddrOf(a, port))
+	}
+	return out, gaiOK
+}
+
+func familyMatches(a netip.Addr, family int) bool {
+	switch family {
+	case syscall.AF_INET:
+		return a.Is4()
+	case syscall.AF_INET6:
+		return !a.Is4()
+	}
+	return true
+}
+
+// sockaddrOf builds the kernel address for a and port.
+func sockaddrOf(a netip.Addr, port int) syscall.Sockaddr {
+	if a.Is4() {
+		return &syscall.SockaddrInet4{Port: port, Addr: a.As4()}
+	}
+	sa := &syscall.SockaddrInet6{Port: port, Addr: a.As16()}
+	if z := a.Zone(); z != "" {
+		if ifi, err := net.InterfaceByName(z); err == nil {
+			sa.ZoneId = uint32(ifi.Index)
+		} else if n, err := strconv.Atoi(z); err == nil {
+			sa.ZoneId = uint32(n)
+		}
+	}
+	return sa
+}
+
+// familyOfSockaddr is the address family of sa.
+func familyOfSockaddr(sa syscall.Sockaddr) int {
+	if _, ok := sa.(*syscall.SockaddrInet6); ok {
+		return syscall.AF_INET6
+	}
+	return syscall.AF_INET
+}
+
+// formatSockaddr gives the numeric host and port of sa, as getnameinfo
+// with NI_NUMERICHOST|NI_NUMERICSERV does.
+func formatSockaddr(sa syscall.Sockaddr) (string, int, bool) {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return netip.AddrFrom4(a.Addr).String(), a.Port, true
+	case *syscall.SockaddrInet6:
+		ip := netip.AddrFrom16(a.Addr)
+		if a.ZoneId != 0 {
+			zone := strconv.Itoa(int(a.ZoneId))
+			if ifi, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
+				zone = ifi.Name
+			}
+			ip = ip.WithZone(zone)
+		}
+		return ip.String(), a.Port, true
+	}
+	return "", 0, false
+}
+
+// familyName is the third value of getsockname/getpeername.
+func familyName(family int) string {
+	switch family {
+	case syscall.AF_INET:
+		return "inet"
+	case syscall.AF_INET6:
+		return "inet6"
+	case syscall.AF_UNSPEC:
+		return "unspec"
+	}
+	return "unknown"
+}
