@@ -17,7 +17,13 @@ func patchBase(L *lua.LState) {
 	// registry overflow for large tables.
 	tbl.RawSetString("concat", L.NewFunction(tableConcat))
 	L.GetGlobal("os").(*lua.LTable).RawSetString("clock", L.NewFunction(osClock))
-	L.SetGlobal("collectgarbage", L.NewFunction(collectGarbage))
+	dbg := L.GetGlobal("debug").(*lua.LTable)
+	dbg.RawSetString("traceback", L.NewFunction(tracebackWith(dbg.RawGetString("traceback").(*lua.LFunction).GFunction)))
+	weakTables := &weakRegistry{}
+	trackWeak(L, weakTables)
+	L.SetGlobal("collectgarbage", L.NewFunction(func(L *lua.LState) int {
+		return collectGarbage(L, weakTables)
+	}))
 }
 
 func tableConcat(L *lua.LState) int {
@@ -59,19 +65,20 @@ func osClock(L *lua.LState) int {
 	return 1
 }
 
-// collectGarbage maps Lua 5.1's options onto the Go collector.
-func collectGarbage(L *lua.LState) int {
+// collectGarbage maps Lua 5.1's options onto the Go collector; a full
+// collection also clears dead entries of weak tables.
+func collectGarbage(L *lua.LState, weakTables *weakRegistry) int {
 	opt := L.OptString(1, "collect")
 	switch opt {
 	case "collect":
-		runtime.GC()
+		weakTables.collect()
 		L.Push(lua.LNumber(0))
 	case "count":
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		L.Push(lua.LNumber(float64(ms.HeapAlloc) / 1024))
 	case "step":
-		runtime.GC()
+		weakTables.collect()
 		L.Push(lua.LTrue)
 	case "stop", "restart", "setpause", "setstepmul":
 		L.Push(lua.LNumber(0))
@@ -79,4 +86,38 @@ func collectGarbage(L *lua.LState) int {
 		L.ArgError(1, "invalid option '"+opt+"'")
 	}
 	return 1
+}
+
+// tracebackWith fixes debug.traceback(thread, message, level), which
+// gopher-lua rejects, and returns non-string messages untouched as LuaJIT
+// and Lua 5.2 do (Copas' error handlers pass error tables through it).
+func tracebackWith(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		th, isThread := L.Get(1).(*lua.LState)
+		msgIdx := 1
+		if isThread {
+			msgIdx = 2
+		}
+		msg := L.Get(msgIdx)
+		switch msg.(type) {
+		case *lua.LNilType, lua.LString, lua.LNumber:
+		default:
+			L.Push(msg)
+			return 1
+		}
+		if !isThread {
+			return orig(L)
+		}
+		level := L.OptInt(3, 0)
+		L.SetTop(0)
+		L.Push(th)
+		L.Push(lua.LNumber(level))
+		orig(L)
+		tb := L.Get(-1).String()
+		if msg != lua.LNil {
+			tb = msg.String() + "\n" + tb
+		}
+		L.Push(lua.LString(tb))
+		return 1
+	}
 }

@@ -228,7 +228,7 @@ func (l *Loop) resumeError(L *lua.LState, th *lua.LState) string {
 	if th == L.G.MainThread {
 		return "cannot resume non-suspended coroutine"
 	}
-	if t, ok := l.tasks[th]; ok && (t.parked || !t.started) {
+	if t := l.TaskOf(th); t != nil && t.Co == th && (t.parked || !t.started) {
 		return "cannot resume non-suspended coroutine"
 	}
 	return ""

@@ -12,6 +12,7 @@ import (
 	"context"
 	"sync"
 	"time"
+	"weak"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -50,6 +51,8 @@ type Loop struct {
 	// TaskError is called on the loop goroutine when a task ends with a Lua
 	// error (after the task's own OnExit). The default does nothing.
 	TaskError func(t *Task, err error)
+
+	detached map[weak.Pointer[lua.LState]]*detached
 
 	workers *workerSet
 	wrapper lua.LValue // Lua function building D2-safe wrappers

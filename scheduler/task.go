@@ -162,7 +162,9 @@ func (t *Task) finish() {
 	t.done = true
 	t.parked = false
 	t.seq++
-	delete(t.loop.tasks, t.Co)
+	if t.Co != nil {
+		delete(t.loop.tasks, t.Co)
+	}
 }
 
 // TaskOf returns the task that L runs in: L itself or the nearest resumer
@@ -174,7 +176,9 @@ func (l *Loop) TaskOf(L *lua.LState) *Task {
 			return t
 		}
 	}
-	return nil
+	// A detached task is parked, so it can only be asked for by its
+	// coroutine itself (copas.wakeup(co)).
+	return l.attach(L)
 }
 
 // Current returns the task whose coroutine is running now, or nil.

@@ -43,6 +43,9 @@ func (op *sleepOp) Start(w scheduler.Waiter) {
 		td.forever = true
 		c.lethargic++
 		w.OnCancel(func() { c.lethargic--; td.sleep, td.forever = nil, false })
+		// Only wakeup(co) can resume it: let the coroutine be collected
+		// when the program drops it, as Copas' weak tables allow.
+		w.Task().Detach(func() { c.lethargic-- })
 	case op.seconds == 0:
 		td.sleep = nil
 		w.Resume()
@@ -195,6 +198,7 @@ func newCore(L *lua.LState, loop *scheduler.Loop) *lua.LTable {
 				t.Kill()
 			}
 		})
+		loop.DropDetached()
 		loop.StopTimers(func(*scheduler.Timer) bool { return true })
 		c.sleeping, c.lethargic, c.timeouts = 0, 0, 0
 		return 0

@@ -19,3 +19,14 @@ assert(not ok)
 local c0 = os.clock()
 assert(type(c0) == "number" and c0 >= 0)
 assert(_VERSION == "Lua 5.1")
+
+-- debug.traceback with a thread, a message and non-string messages
+local co = coroutine.create(function() coroutine.yield() end)
+coroutine.resume(co)
+local tb = debug.traceback(co, "msg here")
+assert(type(tb) == "string" and tb:find("^msg here\nstack traceback:"), tb)
+assert(debug.traceback(co):find("stack traceback:"))
+local errobj = {}
+assert(debug.traceback(errobj) == errobj)
+assert(debug.traceback("plain"):find("^plain\nstack traceback:"))
+assert(type(debug.traceback()) == "string")
