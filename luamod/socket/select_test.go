@@ -3,9 +3,12 @@
 package socket_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -236,5 +239,93 @@ func TestSelectCannotPark(t *testing.T) {
 	stepUntil(t, r, task.Done)
 	if r.State().GetGlobal("done") != lua.LTrue {
 		t.Fatal("task failed")
+	}
+}
+
+// A plain LuaSocket server (no tasks) multiplexing 2,000 concurrent
+// loopback clients with socket.select: all clients connect first and
+// only then send, so the server watches more than 2,000 sockets at once.
+func TestSelectServes2000Clients(t *testing.T) {
+	r := newRuntime(t)
+	const n = 2000
+	if err := r.DoString(`assert(socket.tcp and socket.bind, "no tcp")`); err != nil {
+		t.Skip("socket.tcp is not available yet")
+	}
+	mustDo(t, r, `
+		server = assert(socket.bind("127.0.0.1", 0, 4096))
+		server:settimeout(0)
+		local _, port = server:getsockname()
+		PORT = port`)
+	port := int(lua.LVAsNumber(r.State().GetGlobal("PORT")))
+
+	var connected, release sync.WaitGroup
+	connected.Add(n)
+	release.Add(1)
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			errs <- func() error {
+				c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+				connected.Done()
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				release.Wait()
+				msg := fmt.Sprintf("hello %d", i)
+				if _, err := fmt.Fprintf(c, "%s\n", msg); err != nil {
+					return err
+				}
+				reply, err := bufio.NewReader(c).ReadString('\n')
+				if err != nil || reply != "echo "+msg+"\n" {
+					return fmt.Errorf("client %d: %q %v", i, reply, err)
+				}
+				return nil
+			}()
+		}()
+	}
+	// The server accepts until every client is in, then lets them talk.
+	r.State().SetGlobal("N", lua.LNumber(n))
+	mustDo(t, r, `
+		watched = {server}
+		function accept_all()
+			while true do
+				local c = server:accept()
+				if not c then return end
+				c:settimeout(0)
+				watched[#watched + 1] = c
+			end
+		end
+		while #watched <= N do
+			local rd, _, err = socket.select({server}, nil, 30)
+			assert(not err, err)
+			accept_all()
+		end`)
+	connected.Wait()
+	release.Done()
+	mustDo(t, r, `
+		local served, partial, most = 0, {}, #watched
+		while served < N do
+			local rd, _, err = socket.select(watched, nil, 30)
+			assert(not err, err)
+			for _, s in ipairs(rd) do
+				local line, rerr, part = s:receive("*l", partial[s])
+				partial[s] = part
+				if line then assert(s:send("echo " .. line .. "\n")) end
+				if line or (rerr and rerr ~= "timeout") then
+					s:close()
+					served = served + 1
+					for i = #watched, 2, -1 do
+						if watched[i] == s then table.remove(watched, i) break end
+					end
+				end
+			end
+		end
+		assert(most == N + 1, most)
+		server:close()`)
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
