@@ -1,6 +1,7 @@
 package copaslua
 
 import (
+	"os"
 	"runtime"
 	"strings"
 	"syscall"
@@ -17,6 +18,8 @@ func patchBase(L *lua.LState) {
 	// registry overflow for large tables.
 	tbl.RawSetString("concat", L.NewFunction(tableConcat))
 	L.GetGlobal("os").(*lua.LTable).RawSetString("clock", L.NewFunction(osClock))
+	L.SetGlobal("error", L.NewFunction(baseError))
+	L.SetGlobal("print", L.NewFunction(basePrint))
 	dbg := L.GetGlobal("debug").(*lua.LTable)
 	dbg.RawSetString("traceback", L.NewFunction(tracebackWith(dbg.RawGetString("traceback").(*lua.LFunction).GFunction)))
 	weakTables := &weakRegistry{}
@@ -120,4 +123,27 @@ func tracebackWith(orig lua.LGFunction) lua.LGFunction {
 		L.Push(lua.LString(tb))
 		return 1
 	}
+}
+
+// baseError accepts error() and error(nil) as Lua 5.1 does.
+func baseError(L *lua.LState) int {
+	L.Error(L.Get(1), L.OptInt(2, 1))
+	return 0
+}
+
+// basePrint writes each line with one write call (gopher-lua makes one per
+// argument), so lines of concurrent processes do not interleave and chatty
+// servers make fewer syscalls.
+func basePrint(L *lua.LState) int {
+	var b strings.Builder
+	top := L.GetTop()
+	for i := 1; i <= top; i++ {
+		if i > 1 {
+			b.WriteByte('\t')
+		}
+		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+	}
+	b.WriteByte('\n')
+	os.Stdout.WriteString(b.String())
+	return 0
 }

@@ -30,3 +30,11 @@ local errobj = {}
 assert(debug.traceback(errobj) == errobj)
 assert(debug.traceback("plain"):find("^plain\nstack traceback:"))
 assert(type(debug.traceback()) == "string")
+
+-- error() without a value, as Lua 5.1 allows
+local okn, en = pcall(error)
+assert(okn == false and en == nil)
+okn, en = pcall(error, nil)
+assert(okn == false and en == nil)
+okn, en = pcall(error, "lvl", 2)
+assert(not okn and type(en) == "string")
