@@ -23,65 +23,26 @@ func newDNSState(t *testing.T) (*lua.LState, *scheduler.Loop) {
 	t.Cleanup(L.Close)
 	loop := scheduler.New(L)
 	Preload(L)
-	if err := L.DoString(`socket = require("socket"); dns = socket.dns`); err != nil {
+	if err := L.DoString(`dns = require("socket").dns`); err != nil {
 		t.Fatal(err)
 	}
 	return L, loop
 }
 
-const dnsChecks = `
-local ip, res = dns.toip("localhost")
-assert(ip == "127.0.0.1", tostring(ip))
-assert(res.name == "localhost" and res.ip[1] == "127.0.0.1" and type(res.alias) == "table")
-ip, res = dns.toip("127.0.0.1")
-assert(ip == "127.0.0.1" and res.name == "localhost" and res.ip[1] == "127.0.0.1", tostring(res and res.name))
-local name = dns.tohostname("127.0.0.1")
-assert(name == "localhost", tostring(name))
-name, res = dns.tohostname("localhost")
-assert(name == "localhost" and res.ip[1] == "127.0.0.1")
--- gethostbyname is IPv4 only
-local none, err = dns.toip("::1")
-assert(none == nil and err == "host not found", tostring(err))
-none, err = dns.toip("bad name!")
-assert(none == nil and err == "host not found", tostring(err))
-none, err = dns.tohostname("bad name!")
-assert(none == nil and err == "host not found", tostring(err))
-
-local list = assert(dns.getaddrinfo("localhost"))
-local found = false
-for _, a in ipairs(list) do
-  assert(a.family == "inet" or a.family == "inet6")
-  if a.family == "inet" then assert(a.addr == "127.0.0.1"); found = true end
-end
-assert(found, "no inet address for localhost")
-list = assert(dns.getaddrinfo("::1"))
-assert(#list == 1 and list[1].family == "inet6" and list[1].addr == "::1")
-list = assert(dns.getaddrinfo("127.1")) -- inet_aton's short form
-assert(list[1].family == "inet" and list[1].addr == "127.0.0.1")
-list = assert(dns.getaddrinfo(12))
-assert(list[1].addr == "0.0.0.12")
-none, err = dns.getaddrinfo("")
-assert(none == nil and err == "host or service not provided, or not known", err)
-none, err = dns.getaddrinfo("bad name!")
-assert(none == nil and err == "host or service not provided, or not known", err)
-
-local names, serv = dns.getnameinfo("127.0.0.1", 80)
-assert(names[1] == "localhost" and serv == "http", tostring(serv))
-names, serv = dns.getnameinfo(nil, "http")
-assert(next(names) == nil and serv == "http")
-names, serv = dns.getnameinfo(nil, 99999) -- truncated like htons
-assert(serv == "34463", serv)
-assert(select("#", dns.getnameinfo("127.0.0.1")) == 1)
-none, err = dns.getnameinfo("127.0.0.1", "no-such-service")
-assert(none == nil and err == "service not supported for socket type", err)
-none, err = dns.getnameinfo("bad name!", 80)
-assert(none == nil and err == "host or service not provided, or not known", err)
-done = true
-`
+// dnsChecks is the Lua script test of socket.dns, run here in blocking
+// mode and inside a task.
+func dnsChecks(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/lua/socket_dns_test.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 func TestDNSBlocking(t *testing.T) {
 	L, _ := newDNSState(t)
-	if err := L.DoString(dnsChecks); err != nil {
+	if err := L.DoString(dnsChecks(t)); err != nil {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
@@ -119,7 +80,7 @@ func runLoop(t *testing.T, loop *scheduler.Loop) {
 func TestDNSInTask(t *testing.T) {
 	L, loop := newDNSState(t)
 	loop.TaskError = func(_ *scheduler.Task, err error) { t.Errorf("task: %v", err) }
-	fn, err := L.LoadString(dnsChecks)
+	fn, err := L.LoadString(dnsChecks(t))
 	if err != nil {
 		t.Fatal(err)
 	}
