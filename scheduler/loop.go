@@ -178,19 +178,18 @@ func (l *Loop) Pending() bool {
 }
 
 // runPosted runs every function posted so far and reports whether any ran.
+// Two buffers alternate: fns is never the slice Post appends to.
 func (l *Loop) runPosted() bool {
 	l.mu.Lock()
 	fns := l.posted
-	l.posted = l.spare[:0]
+	l.posted, l.spare = l.spare, nil
 	l.mu.Unlock()
-	for i, fn := range fns {
+	for _, fn := range fns {
 		fn()
-		fns[i] = nil
 	}
+	clear(fns)
 	l.mu.Lock()
-	if l.spare == nil || cap(fns) > cap(l.spare) {
-		l.spare = fns[:0]
-	}
+	l.spare = fns[:0]
 	l.mu.Unlock()
 	return len(fns) > 0
 }

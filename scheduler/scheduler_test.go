@@ -119,3 +119,32 @@ func TestMainThreadYield(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Functions posted while posted functions run (from the loop itself and
+// from other goroutines) all run exactly once.
+func TestPostReentrant(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	l := newTestLoop(t)
+	const n = 2000
+	ran := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < n; i++ {
+			l.Post(func() {
+				ran++
+				l.Post(func() { ran++ })
+			})
+		}
+	}()
+	l.Hold()
+	for ran < 2*n {
+		l.Step(100 * time.Millisecond)
+	}
+	l.Release()
+	<-done
+	l.Step(0)
+	if ran != 2*n {
+		t.Fatalf("ran %d, want %d", ran, 2*n)
+	}
+}
