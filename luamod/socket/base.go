@@ -753,7 +753,7 @@ func (e *env) addCommonMethods(set classSet) {
 	})
 	e.addMethod("getsockname", set, false, func(c *call, s *sock) int {
 		sa, err := syscall.Getsockname(s.fd)
-		return pushName(c.L, s, sa, err)
+		return pushName(c.L, s, sa, err, true)
 	})
 	e.addMethod("getfamily", set, false, func(c *call, s *sock) int {
 		if s.family == syscall.AF_INET6 {
@@ -765,8 +765,9 @@ func (e *env) addCommonMethods(set classSet) {
 	e.addMethod("getoption", set, false, func(c *call, s *sock) int { return getOption(c, s) })
 }
 
-// pushName returns getsockname/getpeername results.
-func pushName(L *lua.LState, s *sock, sa syscall.Sockaddr, err error) int {
+// pushName returns getsockname/getpeername results. LuaSocket 3.1 gives
+// getsockname's port as a string and getpeername's as a number.
+func pushName(L *lua.LState, s *sock, sa syscall.Sockaddr, err error, portString bool) int {
 	if err != nil {
 		var en syscall.Errno
 		if errors.As(err, &en) {
@@ -778,5 +779,9 @@ func pushName(L *lua.LState, s *sock, sa syscall.Sockaddr, err error) int {
 	if !ok {
 		return fail(L, gaiRawString(gaiFamily))
 	}
-	return ret(L, lua.LString(host), lua.LNumber(port), lua.LString(familyName(s.family)))
+	var p lua.LValue = lua.LNumber(port)
+	if portString {
+		p = lua.LString(strconv.Itoa(port))
+	}
+	return ret(L, lua.LString(host), p, lua.LString(familyName(s.family)))
 }

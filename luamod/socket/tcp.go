@@ -47,7 +47,7 @@ func setupTCP(L *lua.LState, loop *scheduler.Loop, mod *lua.LTable) {
 	})
 	e.addMethod("getpeername", anyTCP, false, func(c *call, s *sock) int {
 		sa, err := syscall.Getpeername(s.fd)
-		return pushName(c.L, s, sa, err)
+		return pushName(c.L, s, sa, err, false)
 	})
 	e.addMethod("getstats", client, false, func(c *call, s *sock) int {
 		age := time.Since(s.birthday).Seconds()

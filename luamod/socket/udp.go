@@ -41,7 +41,7 @@ func setupUDP(L *lua.LState, loop *scheduler.Loop, mod *lua.LTable) {
 	e.addMethod("sendto", unconn, true, udpSendTo)
 	e.addMethod("getpeername", conn, false, func(c *call, s *sock) int {
 		sa, err := syscall.Getpeername(s.fd)
-		return pushName(c.L, s, sa, err)
+		return pushName(c.L, s, sa, err, false)
 	})
 	e.addMethod("setsockname", unconn, false, func(c *call, s *sock) int {
 		host := c.checkString(2)
