@@ -36,13 +36,23 @@ local function release_all(s)
   end
 end
 
+-- Removes list[i], shifting the rest down. (Not table.remove: gopher-lua's
+-- keeps a reference to the removed last element in the table's storage.)
+local function remove_at(list, i)
+  local n = #list
+  for j = i, n - 1 do
+    list[j] = list[j + 1]
+  end
+  list[n] = nil
+end
+
 -- Number of worker threads still able to run; forgets dead ones (a worker
 -- whose function raised an error dies without unregistering).
 local function live_workers(self)
   local workers, n = self.workers, 0
   for i = #workers, 1, -1 do
     if co_status(workers[i]) == "dead" then
-      table.remove(workers, i)
+      remove_at(workers, i)
     else
       n = n + 1
     end
@@ -201,7 +211,7 @@ function Queue:add_worker(worker)
     local me = running()
     for i = #workers, 1, -1 do
       if workers[i] == me then
-        table.remove(workers, i)
+        remove_at(workers, i)
         break
       end
     end
