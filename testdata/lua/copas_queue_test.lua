@@ -220,6 +220,22 @@ copas.loop(function()
     step("finish many")
   end
 
+  -- an exited worker is not kept alive by the queue
+  do
+    local q = Queue.new()
+    q:push(1)
+    q:stop()
+    local weak = setmetatable({}, { __mode = "v" })
+    weak[1] = q:add_worker(function() end)
+    copas.pause(0.05)
+    assert(coroutine.status(weak[1]) == "dead")
+    collectgarbage()
+    collectgarbage()
+    assert(weak[1] == nil, "worker thread collected")
+    assert(q, "while the queue is still referenced")
+    step("gc")
+  end
+
   if OURS then
     -- copas-lua only: a worker that died of an error does not hold up finish
     -- (the reference waits for it until the timeout)
@@ -243,6 +259,6 @@ copas.loop(function()
   step("end")
 end)
 
-H.check("fifo,pop,stop,destroy,workers,finish waits,finish timeout,finish worker timeout,finish many"
+H.check("fifo,pop,stop,destroy,workers,finish waits,finish timeout,finish worker timeout,finish many,gc"
   .. (OURS and ",dead worker" or "") .. ",end")
 print("copas_queue_test ok")

@@ -147,6 +147,25 @@ copas.loop(function()
     step("bad timeout")
   end
 
+  -- threads that waited are not kept alive by the semaphore
+  do
+    local s = Semaphore.new(10, 0, 0.05)
+    local weak = setmetatable({}, { __mode = "v" })
+    weak[1] = copas.addthread(function() s:take(1) end)                  -- times out
+    weak[2] = copas.addthread(function() s:take(1, math.huge) end)       -- is served
+    weak[3] = copas.addthread(function() s:take(1, math.huge) end)       -- sees destroy
+    copas.pause(0.3)
+    assert(s:give(1))
+    copas.pause(0.05)
+    assert(s:destroy())
+    copas.pause(0.05)
+    collectgarbage()
+    collectgarbage()
+    assert(next(weak) == nil, "waiting threads collected")
+    assert(s, "while the semaphore is still referenced")
+    step("gc")
+  end
+
   if OURS then
     -- copas-lua only: when the waiter at the front times out, those behind it
     -- that fit are served at once (the reference waits for the next give)
@@ -177,7 +196,7 @@ copas.loop(function()
   step("end")
 end)
 
-local want = "basic,timeouts,fifo,math.huge,destroy,destroy after give,bad timeout"
+local want = "basic,timeouts,fifo,math.huge,destroy,destroy after give,bad timeout,gc"
   .. (OURS and ",ours" or "") .. ",end"
 H.check(want)
 print("copas_semaphore_test ok")
