@@ -17,6 +17,9 @@ func patchBase(L *lua.LState) {
 	// gopher-lua's concat pushes every piece on the Lua stack: O(n²) or a
 	// registry overflow for large tables.
 	tbl.RawSetString("concat", L.NewFunction(tableConcat))
+	// gopher-lua's remove shortens its array without clearing the slot, so
+	// a removed value stays reachable (and weak tables cannot drop it).
+	tbl.RawSetString("remove", L.NewFunction(tableRemove))
 	L.GetGlobal("os").(*lua.LTable).RawSetString("clock", L.NewFunction(osClock))
 	L.SetGlobal("error", L.NewFunction(baseError))
 	L.SetGlobal("print", L.NewFunction(basePrint))
@@ -146,4 +149,21 @@ func basePrint(L *lua.LState) int {
 	b.WriteByte('\n')
 	os.Stdout.WriteString(b.String())
 	return 0
+}
+
+// tableRemove is Lua 5.1's table.remove.
+func tableRemove(L *lua.LState) int {
+	t := L.CheckTable(1)
+	e := t.Len()
+	pos := L.OptInt(2, e)
+	if e == 0 || pos < 1 || pos > e {
+		return 0
+	}
+	v := t.RawGetInt(pos)
+	for ; pos < e; pos++ {
+		t.RawSetInt(pos, t.RawGetInt(pos+1))
+	}
+	t.RawSetInt(e, lua.LNil)
+	L.Push(v)
+	return 1
 }

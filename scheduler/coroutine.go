@@ -128,10 +128,6 @@ func (l *Loop) installCoroutines() {
 		l.workers.add(L.CheckThread(-1))
 		return 1
 	})
-	isMain := L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LBool(L.Parent == nil && L == L.G.MainThread))
-		return 1
-	})
 
 	fn, err := L.Load(strings.NewReader(shimSource), "=[copas-lua coroutine shim]")
 	if err != nil {
@@ -143,12 +139,9 @@ func (l *Loop) installCoroutines() {
 	L.Push(canYield)
 	L.Push(resume)
 	L.Push(newWorker)
-	L.Push(isMain)
-	L.Push(L.GetGlobal("pcall"))
-	L.Push(L.GetGlobal("xpcall"))
 	L.Push(rawYield)
 	L.Push(rawCreate)
-	L.Call(10, 5)
+	L.Call(7, 5)
 	ypcall, yxpcall, coResume, coWrap, coYield := L.Get(-5), L.Get(-4), L.Get(-3), L.Get(-2), L.Get(-1)
 	L.Pop(5)
 

@@ -37,7 +37,8 @@ type Loop struct {
 	holds     int // reasons to keep running that are not tasks (servers, …)
 	extWakers int // >0 while Run waits for a context that may wake it
 
-	pendingOp Op // op of the sentinel yield currently travelling to Step
+	pendingOp Op    // op of the sentinel yield currently travelling to Step
+	current   *Task // task being resumed
 
 	sentinel *lua.LUserData
 	now      func() time.Time

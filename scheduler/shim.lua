@@ -3,9 +3,8 @@
 -- in as arguments. A protected call runs its function on a pooled worker
 -- coroutine, so a yield inside it only suspends the worker; the caller
 -- forwards the yield upward and passes the answer back down.
-local SENTINEL, gyield, can_yield, resume, newworker, is_main, raw_pcall, raw_xpcall,
-      rawyield, raw_create = ...
-local select, type, error, unpack = select, type, error, unpack
+local SENTINEL, gyield, can_yield, resume, newworker, rawyield, raw_create = ...
+local type, error = type, error
 
 local DONE = {}
 local pool, npool = {}, 0
@@ -39,8 +38,10 @@ local function finish(co, ok, first, ...)
   return finish(co, resume(co, gyield(first, ...)))
 end
 
+-- Also on the main thread: gopher-lua's own pcall closes every open upvalue
+-- of the thread when it catches an error, cutting live closures loose from
+-- their enclosing functions. An error inside a worker only ends the worker.
 local function ypcall(f, ...)
-  if is_main() then return raw_pcall(f, ...) end
   local co = acquire()
   return finish(co, resume(co, f, ...))
 end
@@ -49,16 +50,11 @@ local function handle(handler, ok, ...)
   if ok then return true, ... end
   -- the handler runs after the worker unwound; an error inside it is
   -- reported like Lua's "error in error handling".
-  local _, res = raw_pcall(handler, (...))
+  local _, res = ypcall(handler, (...))
   return false, res
 end
 
 local function yxpcall(f, handler, ...)
-  if is_main() then
-    if select('#', ...) == 0 then return raw_xpcall(f, handler) end
-    local n, args = select('#', ...), { ... }
-    return raw_xpcall(function() return f(unpack(args, 1, n)) end, handler)
-  end
   local co = acquire()
   return handle(handler, finish(co, resume(co, f, ...)))
 end

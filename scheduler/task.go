@@ -18,6 +18,8 @@ type Task struct {
 	parked  bool
 	seq     uint64 // bumped each time the task parks or is resumed
 	cancel  func() // cancels the op the task is parked on
+	// cancelled asks the running task to be dropped at its next yield.
+	cancelled bool
 
 	// Data is free for the owner of the task (the copas module keeps its
 	// per-thread record here).
@@ -142,6 +144,27 @@ func (t *Task) Wake(vals ...lua.LValue) bool {
 	return Waiter{t, t.seq}.Resume(vals...)
 }
 
+// ErrCancelled is the error OnExit receives for a task cancelled with
+// Cancel while it was running.
+var ErrCancelled = errors.New("cancelled")
+
+// Cancel ends the task. A parked or ready task is killed at once (OnExit is
+// not called) and Cancel reports true. The running task itself goes on
+// until it next parks or yields and is dropped there (OnExit gets
+// ErrCancelled); if it ends first, it ends normally. Cancel then reports
+// false.
+func (t *Task) Cancel() bool {
+	if t.done {
+		return false
+	}
+	if t.loop.current == t {
+		t.cancelled = true
+		return false
+	}
+	t.Kill()
+	return true
+}
+
 // Kill ends the task without running it again: a parked op is cancelled,
 // a pending resume dropped. OnExit is not called.
 func (t *Task) Kill() {
@@ -229,7 +252,18 @@ func (l *Loop) resume(t *Task, vals []lua.LValue) {
 		t.fn = nil
 	}
 	l.pendingOp = nil
+	prev := l.current
+	l.current = t
 	st, err, rets := l.L.Resume(t.Co, fn, vals...)
+	l.current = prev
+	if st == lua.ResumeYield && t.cancelled && !t.done {
+		l.pendingOp = nil
+		t.finish()
+		if t.OnExit != nil {
+			t.OnExit(t, ErrCancelled, nil)
+		}
+		return
+	}
 	if t.done {
 		// Killed while it ran (copas.cancelall from inside a thread).
 		l.pendingOp = nil

@@ -116,7 +116,8 @@ func newCore(L *lua.LState, loop *scheduler.Loop) *lua.LTable {
 		}
 		return 0
 	})
-	// kill(co) -> bool: the thread never runs again.
+	// kill(co) -> bool: the thread never runs again; true if it was
+	// dropped now, false if it is running and goes at its next yield.
 	reg("kill", func(L *lua.LState) int {
 		th, ok := L.Get(1).(*lua.LState)
 		if !ok {
@@ -128,8 +129,7 @@ func newCore(L *lua.LState, loop *scheduler.Loop) *lua.LTable {
 			L.Push(lua.LFalse)
 			return 1
 		}
-		t.Kill()
-		L.Push(lua.LTrue)
+		L.Push(lua.LBool(t.Cancel()))
 		return 1
 	})
 	// step(timeout) -> bool: run one round, waiting up to timeout seconds
@@ -250,6 +250,10 @@ func (c *core) exited(t *scheduler.Task, err error, _ []lua.LValue) {
 		c.lethargic--
 	}
 	if c.onExit == nil {
+		return
+	}
+	if err == scheduler.ErrCancelled {
+		c.notify(t.Co, lua.LNil, lua.LNil)
 		return
 	}
 	if err != nil {

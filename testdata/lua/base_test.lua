@@ -38,3 +38,16 @@ okn, en = pcall(error, nil)
 assert(okn == false and en == nil)
 okn, en = pcall(error, "lvl", 2)
 assert(not okn and type(en) == "string")
+
+-- table.remove: Lua 5.1 results, and removed values become collectable
+local r = { 1, 2, 3 }
+assert(table.remove(r) == 3 and #r == 2)
+assert(table.remove(r, 1) == 1 and r[1] == 2 and #r == 1)
+assert(select('#', table.remove({})) == 0)
+assert(select('#', table.remove({ 1 }, 5)) == 0)
+assert(not pcall(table.remove, nil))
+local holder = { {} }
+local watch = setmetatable({ holder[1] }, { __mode = "v" })
+table.remove(holder)
+collectgarbage()
+assert(watch[1] == nil, "removed value must be collectable")

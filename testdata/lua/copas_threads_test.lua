@@ -135,3 +135,21 @@ assert(not pcall(copas.setthreadname, 1))
 assert(not pcall(copas.getthreadname, 1))
 copas.loop()
 print("copas threads ok")
+
+-- removethread on the running thread: it keeps its handler until it yields
+local own_msg
+copas.addnamedthread("me", function()
+  copas.seterrorhandler(function(m) own_msg = m end)
+  copas.removethread(coroutine.running())
+  error("x", 0)
+end)
+copas.loop()
+assert(own_msg == "x", tostring(own_msg))
+local after_yield = false
+copas.addthread(function()
+  copas.removethread(coroutine.running())
+  copas.pause(0)
+  after_yield = true
+end)
+copas.loop()
+assert(after_yield == false, "a removed thread is dropped at its next yield")

@@ -82,6 +82,10 @@ local function forget(co)
 end
 
 core.onexit(function(co, ok, err)
+  if ok == nil then -- removed by removethread while it ran
+    forget(co)
+    return
+  end
   if not ok then
     local handler = errhandlers[co] or deferror
     local hok, herr = pcall(handler, err, co, thread_socket[co])
@@ -453,11 +457,7 @@ end
 
 function copas.removethread(co)
   if co and registered[co] then
-    if core.kill(co) then
-      local skt = autoclose[co]
-      forget(co)
-      if skt then skt:close() end
-    end
+    if core.kill(co) then forget(co) end
   end
 end
 
