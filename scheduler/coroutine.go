@@ -226,3 +226,33 @@ func (l *Loop) resumeError(L *lua.LState, th *lua.LState) string {
 	}
 	return ""
 }
+
+// ProtectedCall calls fn(args...) on the loop goroutine through the
+// yield-safe pcall and returns its results, or ok == false and the error
+// value. Go code must use it instead of L.PCall on the main thread:
+// gopher-lua's PCall closes every open upvalue of the thread when it
+// catches an error, which cuts the running main chunk's closures loose.
+// Loop goroutine only; not from inside a task's own Go function.
+func (l *Loop) ProtectedCall(fn lua.LValue, args ...lua.LValue) (rets []lua.LValue, errValue lua.LValue, ok bool) {
+	L := l.L
+	top := L.GetTop()
+	L.Push(l.pcall)
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	L.Call(len(args)+1, lua.MultRet)
+	n := L.GetTop() - top
+	ok = n > 0 && L.Get(top+1) == lua.LTrue
+	if ok {
+		for i := top + 2; i <= L.GetTop(); i++ {
+			rets = append(rets, L.Get(i))
+		}
+	} else if n > 1 {
+		errValue = L.Get(top + 2)
+	} else {
+		errValue = lua.LNil
+	}
+	L.SetTop(top)
+	return rets, errValue, ok
+}

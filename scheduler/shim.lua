@@ -12,9 +12,16 @@ local POOLMAX = 64
 
 local function pass(...) return ... end
 
--- Worker body: run a job, report DONE with its results, wait for the next.
+-- Worker body. A pooled worker must not keep its last job's function,
+-- arguments or results reachable (weak tables and collectgarbage() rely
+-- on it), so after reporting DONE it is resumed once more to return from
+-- run() and park in body(), whose frame holds nothing.
 local function run(f, ...)
-  return run(rawyield(DONE, f(...)))
+  rawyield(DONE, f(...))
+end
+
+local function body()
+  while true do run(rawyield()) end
 end
 
 local function acquire()
@@ -24,12 +31,15 @@ local function acquire()
     npool = npool - 1
     return co
   end
-  return newworker(run)
+  local co = newworker(body)
+  resume(co) -- park at the first rawyield
+  return co
 end
 
 local function finish(co, ok, first, ...)
   if not ok then return false, first end
   if first == DONE then
+    resume(co)
     if npool < POOLMAX then npool = npool + 1; pool[npool] = co end
     return true, ...
   end

@@ -219,13 +219,8 @@ func newCore(L *lua.LState, loop *scheduler.Loop) *lua.LTable {
 // call runs fn(args...) on the main thread, reporting errors to the
 // default error handler through onExit's machinery.
 func (c *core) call(fn *lua.LFunction, args ...lua.LValue) {
-	L := c.L
-	L.Push(fn)
-	for _, a := range args {
-		L.Push(a)
-	}
-	if err := L.PCall(len(args), 0, nil); err != nil && c.onExit != nil {
-		c.report(lua.LNil, scheduler.ErrorValue(err))
+	if _, e, ok := c.loop.ProtectedCall(fn, args...); !ok && c.onExit != nil {
+		c.report(lua.LNil, e)
 	}
 }
 
@@ -233,12 +228,7 @@ func (c *core) traceEvent(event string, co *lua.LState, arg lua.LValue) {
 	if c.trace == nil {
 		return
 	}
-	L := c.L
-	L.Push(c.trace)
-	L.Push(lua.LString(event))
-	L.Push(co)
-	L.Push(arg)
-	_ = L.PCall(3, 0, nil)
+	c.loop.ProtectedCall(c.trace, lua.LString(event), co, arg)
 }
 
 // exited is the OnExit of every copas thread.
@@ -266,17 +256,10 @@ func (c *core) exited(t *scheduler.Task, err error, _ []lua.LValue) {
 func (c *core) report(co lua.LValue, msg lua.LValue) { c.notify(co, lua.LFalse, msg) }
 
 func (c *core) notify(co, ok, msg lua.LValue) {
-	L := c.L
-	L.Push(c.onExit)
-	L.Push(co)
-	L.Push(ok)
-	L.Push(msg)
-	if err := L.PCall(3, 0, nil); err != nil {
+	if _, e, ok := c.loop.ProtectedCall(c.onExit, co, ok, msg); !ok {
 		// The Lua side already guards the user's handler; this is a bug
 		// in the dispatcher itself and must not kill the loop.
-		L.Push(L.GetGlobal("print"))
-		L.Push(lua.LString("copas: " + err.Error()))
-		_ = L.PCall(1, 0, nil)
+		c.loop.ProtectedCall(c.L.GetGlobal("print"), lua.LString("copas: "+e.String()))
 	}
 }
 
