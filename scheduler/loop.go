@@ -39,6 +39,7 @@ type Loop struct {
 
 	pendingOp Op    // op of the sentinel yield currently travelling to Step
 	current   *Task // task being resumed
+	stepIO    bool  // the last Step ran posted functions (I/O completions)
 
 	sentinel *lua.LUserData
 	now      func() time.Time
@@ -201,6 +202,7 @@ func (l *Loop) runPosted() bool {
 // no limit) for something to happen and runs that. It reports whether any
 // work was done. Loop goroutine only; must not be called from inside a task.
 func (l *Loop) Step(timeout time.Duration) bool {
+	l.stepIO = false
 	did := l.runOnce()
 	if did {
 		return true
@@ -232,9 +234,12 @@ func (l *Loop) Step(timeout time.Duration) bool {
 		if wait < 0 && !l.canWake() {
 			return false // nothing could ever wake us
 		}
-		l.waitFor(wait)
+		woken := l.waitFor(wait)
 		if l.runOnce() {
 			return true
+		}
+		if woken {
+			return false // e.g. Run's context was cancelled
 		}
 	}
 }
@@ -242,29 +247,37 @@ func (l *Loop) Step(timeout time.Duration) bool {
 // canWake reports whether anything could post to the loop.
 func (l *Loop) canWake() bool { return l.inflight > 0 || l.holds > 0 || l.extWakers > 0 }
 
-func (l *Loop) waitFor(d time.Duration) {
+// waitFor waits up to d (negative: without limit) and reports whether a
+// Wake ended the wait.
+func (l *Loop) waitFor(d time.Duration) bool {
 	if d < 0 {
 		<-l.wake
-		return
+		return true
 	}
 	if d == 0 {
 		select {
 		case <-l.wake:
+			return true
 		default:
+			return false
 		}
-		return
 	}
 	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
 	case <-l.wake:
+		return true
 	case <-t.C:
+		return false
 	}
-	t.Stop()
 }
 
 // runOnce does one non-blocking round and reports whether anything ran.
 func (l *Loop) runOnce() bool {
 	did := l.runPosted()
+	if did {
+		l.stepIO = true
+	}
 	if l.fireTimers() {
 		did = true
 	}
@@ -284,6 +297,11 @@ func (l *Loop) runOnce() bool {
 	l.readyAlt = batch[:0]
 	return true
 }
+
+// StepHadIO reports whether the last Step ran posted functions (the
+// completions of I/O and other Go work), as opposed to only timers and
+// ready tasks. Copas' step result means exactly that. Loop goroutine only.
+func (l *Loop) StepHadIO() bool { return l.stepIO }
 
 // Run steps the loop until ctx is done or nothing is pending. Loop goroutine
 // only.

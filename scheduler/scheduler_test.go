@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -147,4 +148,21 @@ func TestPostReentrant(t *testing.T) {
 	if ran != 2*n {
 		t.Fatalf("ran %d, want %d", ran, 2*n)
 	}
+}
+
+// Run returns when its context is cancelled even while the loop waits for
+// work that never comes.
+func TestRunCancel(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	l := newTestLoop(t)
+	l.Hold() // something pending forever
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+	}()
+	if err := l.Run(ctx); err != context.Canceled {
+		t.Fatalf("Run returned %v", err)
+	}
+	l.Release()
 }

@@ -132,8 +132,9 @@ func newCore(L *lua.LState, loop *scheduler.Loop) *lua.LTable {
 		L.Push(lua.LBool(t.Cancel()))
 		return 1
 	})
-	// step(timeout) -> bool: run one round, waiting up to timeout seconds
-	// (nil: until something happens) if nothing is ready.
+	// step(timeout) -> did, io: run one round, waiting up to timeout
+	// seconds (nil: until something happens) if nothing is ready; io
+	// tells whether socket (Go) completions were handled.
 	reg("step", func(L *lua.LState) int {
 		d := time.Duration(-1)
 		if v, ok := L.Get(1).(lua.LNumber); ok {
@@ -146,7 +147,8 @@ func newCore(L *lua.LState, loop *scheduler.Loop) *lua.LTable {
 			}
 		}
 		L.Push(lua.LBool(loop.Step(d)))
-		return 1
+		L.Push(lua.LBool(loop.StepHadIO()))
+		return 2
 	})
 	// counts() -> ready, sleeping, lethargic, io, timeouts
 	reg("counts", func(L *lua.LState) int {
