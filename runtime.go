@@ -7,7 +7,9 @@
 package copaslua
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"strings"
 
@@ -57,6 +59,7 @@ func New(opts ...Option) *Runtime {
 	L := lua.NewState(scheduler.StateOptions)
 	r := &Runtime{L: L, loop: scheduler.New(L)}
 	patchBase(L)
+	installLoaders(L)
 	if !c.pathSet {
 		c.path = DefaultPath
 		if env, ok := os.LookupEnv("LUA_PATH"); ok {
@@ -77,11 +80,38 @@ func (r *Runtime) State() *lua.LState { return r.L }
 // Loop returns the event loop. Loop goroutine only.
 func (r *Runtime) Loop() *scheduler.Loop { return r.loop }
 
-// DoFile runs a Lua file on the main thread. Loop goroutine only.
-func (r *Runtime) DoFile(path string) error { return r.L.DoFile(path) }
+// DoFile runs a Lua file on the main thread, loaded with Load (a first
+// line starting with '#' is skipped). Loop goroutine only.
+func (r *Runtime) DoFile(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return &lua.ApiError{Type: lua.ApiErrorFile, Object: lua.LString(err.Error()), Cause: err}
+	}
+	if len(src) > 0 && src[0] == '#' {
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			src = src[i:]
+		} else {
+			src = nil
+		}
+	}
+	return r.doChunk(bytes.NewReader(src), path)
+}
 
-// DoString runs a Lua chunk on the main thread. Loop goroutine only.
-func (r *Runtime) DoString(src string) error { return r.L.DoString(src) }
+// DoString runs a Lua chunk on the main thread, loaded with Load.
+// Loop goroutine only.
+func (r *Runtime) DoString(src string) error {
+	return r.doChunk(strings.NewReader(src), "<string>")
+}
+
+func (r *Runtime) doChunk(src io.Reader, name string) error {
+	fn, err := r.Load(src, name)
+	if err != nil {
+		return err
+	}
+	r.L.Push(fn)
+	return r.L.PCall(0, lua.MultRet, nil)
+}
+
 
 // Run drives the event loop until nothing is pending or ctx is done.
 // Loop goroutine only.

@@ -282,7 +282,7 @@ type loaded struct {
 }
 
 func (c *cli) loadString(src, name string) loaded {
-	fn, err := c.L.Load(strings.NewReader(src), name)
+	fn, err := c.r.Load(strings.NewReader(src), name)
 	return loaded{fn, syntaxError(err, src)}
 }
 

@@ -1,0 +1,278 @@
+package copaslua
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/copas-lua/copas-lua/internal/rewrite"
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Load compiles a Lua chunk without running it. Unlike LState.Load it
+// passes the syntax tree through internal/rewrite, which works around
+// gopher-lua compiler bugs (multiple assignment to locals among them), so
+// it is the way to load user code. name is the chunk name used in error
+// positions, as with LState.Load; errors are *lua.ApiError values of type
+// ApiErrorSyntax, as LState.Load returns. The function's environment is
+// the state's global table. Loop goroutine only.
+func (r *Runtime) Load(src io.Reader, name string) (*lua.LFunction, error) {
+	return loadChunk(r.L, src, name)
+}
+
+func loadChunk(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
+	chunk, err := parse.Parse(src, name)
+	if err != nil {
+		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
+	}
+	proto, err := lua.Compile(rewrite.Chunk(chunk), name)
+	if err != nil {
+		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
+	}
+	// LState.Load uses L.Env too (currentEnv), so setfenv/getfenv see the
+	// same thing as before.
+	return L.NewFunctionFromProto(proto), nil
+}
+
+// installLoaders replaces loadstring, load, loadfile, dofile and the Lua
+// file searcher of require (package.loaders[2]) with versions that load
+// through the rewrite. Results and messages follow Lua 5.1: chunk names
+// are shown as Lua shows them ([string "..."], =name, @file), syntax
+// errors read "name:line: message near 'token'".
+func installLoaders(L *lua.LState) {
+	L.SetGlobal("loadstring", L.NewFunction(baseLoadString))
+	L.SetGlobal("load", L.NewFunction(baseLoad))
+	L.SetGlobal("loadfile", L.NewFunction(baseLoadFile))
+	L.SetGlobal("dofile", L.NewFunction(baseDoFile))
+	pkg, ok := L.GetGlobal("package").(*lua.LTable)
+	if !ok {
+		return
+	}
+	if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
+		loaders.RawSetInt(2, L.NewFunction(func(L *lua.LState) int { return searchLua(L, pkg) }))
+	}
+}
+
+// chunkID is Lua 5.1's luaO_chunkid: how a chunk name appears in messages.
+func chunkID(source string) string {
+	const idsize = 60 // LUA_IDSIZE
+	switch {
+	case strings.HasPrefix(source, "="):
+		s := source[1:]
+		if len(s) > idsize-1 {
+			s = s[:idsize-1]
+		}
+		return s
+	case strings.HasPrefix(source, "@"):
+		s := source[1:]
+		max := idsize - len(" '...' ") - 1
+		if len(s) > max {
+			s = "..." + s[len(s)-max:]
+		}
+		return s
+	}
+	max := idsize - len(` [string "..."] `) - 1
+	n := strings.IndexAny(source, "\r\n")
+	if n < 0 {
+		n = len(source)
+	}
+	if n > max {
+		n = max
+	}
+	if n < len(source) {
+		return `[string "` + source[:n] + `..."]`
+	}
+	return `[string "` + source + `"]`
+}
+
+// loadSource compiles src under the Lua 5.1 chunk name source. The error
+// is the message Lua 5.1's load functions return.
+func loadSource(L *lua.LState, src, source string) (*lua.LFunction, string) {
+	id := chunkID(source)
+	fn, err := loadChunk(L, strings.NewReader(src), id)
+	if err == nil {
+		return fn, ""
+	}
+	var ae *lua.ApiError
+	if errors.As(err, &ae) && ae.Cause != nil {
+		err = ae.Cause
+	}
+	var pe *parse.Error
+	var ce *lua.CompileError
+	switch {
+	case errors.As(err, &pe) && pe.Pos.Line == parse.EOF:
+		return nil, fmt.Sprintf("%s:%d: %s near '<eof>'", id, strings.Count(src, "\n")+1, pe.Message)
+	case errors.As(err, &pe):
+		return nil, fmt.Sprintf("%s:%d: %s near '%s'", id, pe.Pos.Line, pe.Message, pe.Token)
+	case errors.As(err, &ce):
+		return nil, fmt.Sprintf("%s:%d: %s", id, ce.Line, ce.Message)
+	}
+	return nil, err.Error()
+}
+
+// readSource reads a file as luaL_loadfile does: "" means stdin, and a
+// first line starting with '#' is blanked (keeping line numbers). The
+// error message is Lua 5.1's.
+func readSource(path string) (src, source, msg string) {
+	var b []byte
+	var err error
+	verb := "read"
+	if path == "" {
+		source = "=stdin"
+		b, err = io.ReadAll(os.Stdin)
+	} else {
+		source = "@" + path
+		var f *os.File
+		if f, err = os.Open(path); err != nil {
+			verb = "open"
+		} else {
+			b, err = io.ReadAll(f)
+			f.Close()
+		}
+	}
+	if err != nil {
+		return "", source, fmt.Sprintf("cannot %s %s: %s", verb, chunkID(source), strerror(err))
+	}
+	src = string(b)
+	if strings.HasPrefix(src, "#") {
+		if i := strings.IndexByte(src, '\n'); i >= 0 {
+			src = src[i:]
+		} else {
+			src = ""
+		}
+	}
+	return src, source, ""
+}
+
+// strerror renders an OS error as C's strerror does.
+func strerror(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	s := err.Error()
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}
+
+func loadFile(L *lua.LState, path string) (*lua.LFunction, string) {
+	src, source, msg := readSource(path)
+	if msg != "" {
+		return nil, msg
+	}
+	return loadSource(L, src, source)
+}
+
+func pushLoaded(L *lua.LState, fn *lua.LFunction, msg string) int {
+	if fn == nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(msg))
+		return 2
+	}
+	L.Push(fn)
+	return 1
+}
+
+// loadstring(s [, chunkname])
+func baseLoadString(L *lua.LState) int {
+	src := L.CheckString(1)
+	fn, msg := loadSource(L, src, L.OptString(2, src))
+	return pushLoaded(L, fn, msg)
+}
+
+// load(func [, chunkname]): func returns pieces of the chunk until it
+// returns nil, nothing or "". Its errors become load's error result, as
+// in Lua 5.1.
+func baseLoad(L *lua.LState) int {
+	reader := L.CheckFunction(1)
+	source := L.OptString(2, "=(load)")
+	var b strings.Builder
+	for {
+		L.Push(reader)
+		if err := L.PCall(0, 1, nil); err != nil {
+			L.Push(lua.LNil)
+			var ae *lua.ApiError
+			if errors.As(err, &ae) {
+				L.Push(ae.Object)
+			} else {
+				L.Push(lua.LString(err.Error()))
+			}
+			return 2
+		}
+		piece := L.Get(-1)
+		L.Pop(1)
+		if piece == lua.LNil {
+			break
+		}
+		if !lua.LVCanConvToString(piece) {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("reader function must return a string"))
+			return 2
+		}
+		s := lua.LVAsString(piece)
+		if s == "" {
+			break
+		}
+		b.WriteString(s)
+	}
+	fn, msg := loadSource(L, b.String(), source)
+	return pushLoaded(L, fn, msg)
+}
+
+// loadfile([filename]): stdin without a file name.
+func baseLoadFile(L *lua.LState) int {
+	fn, msg := loadFile(L, L.OptString(1, ""))
+	return pushLoaded(L, fn, msg)
+}
+
+// dofile([filename]) runs the file and returns all its results; load
+// errors are raised with no position, as in Lua 5.1.
+func baseDoFile(L *lua.LState) int {
+	path := L.OptString(1, "")
+	fn, msg := loadFile(L, path)
+	if fn == nil {
+		L.Error(lua.LString(msg), 0)
+	}
+	top := L.GetTop()
+	L.Push(fn)
+	L.Call(0, lua.MultRet)
+	return L.GetTop() - top
+}
+
+// searchLua is package.loaders[2]: it finds name on package.path (read
+// from pkg, the package table, as Lua 5.1's loader does) and loads it.
+func searchLua(L *lua.LState, pkg *lua.LTable) int {
+	name := L.CheckString(1)
+	path, ok := pkg.RawGetString("path").(lua.LString)
+	if !ok {
+		L.Error(lua.LString("'package.path' must be a string"), 0)
+	}
+	file := strings.ReplaceAll(name, ".", string(os.PathSeparator))
+	var tried []string
+	for _, tmpl := range strings.Split(string(path), ";") {
+		if tmpl == "" {
+			continue
+		}
+		cand := strings.ReplaceAll(tmpl, "?", file)
+		f, err := os.Open(cand)
+		if err != nil {
+			tried = append(tried, "no file '"+cand+"'")
+			continue
+		}
+		f.Close()
+		fn, msg := loadFile(L, cand)
+		if fn == nil {
+			L.Error(lua.LString(fmt.Sprintf("error loading module '%s' from file '%s':\n\t%s", name, cand, msg)), 0)
+		}
+		L.Push(fn)
+		return 1
+	}
+	// gopher-lua's require joins the searchers' messages with "\n\t".
+	L.Push(lua.LString(strings.Join(tried, "\n\t")))
+	return 1
+}
