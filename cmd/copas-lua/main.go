@@ -32,6 +32,9 @@ const progname = "copas-lua"
 
 func main() {
 	raiseNoFileLimit()
+	if isTestCommand(os.Args) {
+		os.Exit(testCommand(os.Args[2:]))
+	}
 	os.Exit(run(os.Args))
 }
 
