@@ -2,6 +2,7 @@ package testrunner
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
@@ -14,6 +15,7 @@ import (
 	copaslua "github.com/copas-lua/copas-lua"
 	"github.com/copas-lua/copas-lua/scheduler"
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 )
 
 //go:embed testing.lua
@@ -48,10 +50,9 @@ type testCase struct {
 // or a test.
 type step struct {
 	start, deadline time.Time
-	task            *scheduler.Task // the thread running it (nil while loading)
-	done            bool            // the task ended
-	rets            []lua.LValue
-	err             error
+	task            *scheduler.Task // the thread running now (nil while loading)
+	taskName        string
+	co              *lua.LState // the task's coroutine: a detached task has none
 	timedOut        bool
 	stuck           bool   // waiting with nothing left that could wake it
 	waiting         string // the threads still waiting at timeout
@@ -144,7 +145,13 @@ func (f *fileRun) run() {
 			f.end(nil)
 			return
 		}
-		f.settle(whole, s, err)
+		var rets []lua.LValue
+		if err != nil {
+			rets = f.loadError(err)
+		} else {
+			rets = []lua.LValue{lua.LString("pass")}
+		}
+		f.settle(whole, s, rets)
 		f.end(whole)
 		return
 	}
@@ -452,14 +459,24 @@ func (b *block) timeoutFor(own time.Duration, def time.Duration) time.Duration {
 // outcome (output goes to the file's).
 func (f *fileRun) runHook(b *block, fn *lua.LFunction) Result {
 	r := Result{File: f.path, Name: b.name}
-	s := f.runThread(b.timeoutFor(0, f.opts.timeout()), "hook", nil, fn, nil)
-	f.settle(&r, s, nil)
+	s := f.newStep(b.timeoutFor(0, f.opts.timeout()))
+	f.testing = true
+	rets := f.runTask(s, "hook", f.run_, f.list(fn), lua.LFalse)
+	f.testing = false
+	f.finishStep(s)
+	f.settle(&r, s, rets)
 	if r.Status == Skip {
 		r.Status = Pass
 	}
 	return r
 }
 
+// runTest runs a test: its before_each hooks (outermost first), then its
+// body, then after_each hooks and finally callbacks, each part a thread of
+// its own so a body that waits shows its own frames; the test's time limit
+// covers them all. The body is skipped after a failed before_each; the
+// after part still runs unless the test timed out (the runtime was torn
+// down then).
 func (f *fileRun) runTest(tc *testCase) {
 	r := &Result{File: f.path, Name: tc.name, Where: tc.where}
 	if tc.fn == nil {
@@ -473,9 +490,30 @@ func (f *fileRun) runTest(tc *testCase) {
 		afters = append(afters, b.afterEach...)
 	}
 	f.begin(r)
+	f.loop.ProtectedCall(f.mod.RawGetString("_begin"))
 	f.loop.ProtectedCall(f.mod.RawGetString("_watch_threads"))
-	s := f.runThread(tc.block.timeoutFor(tc.timeout, f.opts.timeout()), "test: "+tc.name, befores, tc.fn, afters)
-	f.settle(r, s, nil)
+	s := f.newStep(tc.block.timeoutFor(tc.timeout, f.opts.timeout()))
+	f.testing = true
+	name := "test: " + tc.name
+	passed := func(rets []lua.LValue) bool {
+		return !s.timedOut && !s.stuck && len(rets) > 0 && lua.LVAsString(rets[0]) != "fail"
+	}
+	rets := []lua.LValue{lua.LString("pass")}
+	if len(befores) > 0 {
+		rets = f.runTask(s, name, f.run_, f.list(befores...), lua.LFalse)
+	}
+	if passed(rets) {
+		rets = f.runTask(s, name, tc.fn)
+	}
+	if !s.timedOut && !s.stuck {
+		after := f.runTask(s, name, f.run_, f.list(afters...), lua.LTrue)
+		if passed(rets) && lua.LVAsString(rets[0]) == "pass" {
+			rets = after
+		}
+	}
+	f.testing = false
+	f.finishStep(s)
+	f.settle(r, s, rets)
 	if rets, _, ok := f.loop.ProtectedCall(f.mod.RawGetString("_take_thread_errors")); ok && len(rets) > 0 {
 		if errs := lua.LVAsString(rets[0]); errs != "" {
 			if r.Status != Fail {
@@ -488,27 +526,52 @@ func (f *fileRun) runTest(tc *testCase) {
 	f.end(r)
 }
 
-// runThread runs the module's _run(befores, body, afters) as a thread and
-// drives the loop until it ends, times out or can never end.
-func (f *fileRun) runThread(limit time.Duration, name string, befores []*lua.LFunction, body *lua.LFunction, afters []*lua.LFunction) *step {
-	list := func(fns []*lua.LFunction) *lua.LTable {
-		t := f.L.CreateTable(len(fns), 0)
-		for _, fn := range fns {
-			t.Append(fn)
-		}
-		return t
+func (f *fileRun) list(fns ...*lua.LFunction) *lua.LTable {
+	t := f.L.CreateTable(len(fns), 0)
+	for _, fn := range fns {
+		t.Append(fn)
 	}
-	s := f.newStep(limit)
-	f.testing = true
-	defer func() { f.testing = false }()
-	s.task = f.loop.Spawn(f.run_, list(befores), body, list(afters))
-	s.task.OnExit = func(_ *scheduler.Task, err error, rets []lua.LValue) {
-		s.done, s.err, s.rets = true, err, rets
+	return t
+}
+
+// runTask runs fn(args...) as a thread within step s and drives the loop
+// until it ends, s times out or nothing could make it end. It returns the
+// outcome as the module's _run does ("pass" | "skip", reason | "fail",
+// kind, where, message, details); nil if the step timed out or got stuck.
+func (f *fileRun) runTask(s *step, name string, fn *lua.LFunction, args ...lua.LValue) []lua.LValue {
+	if s.timedOut || s.stuck {
+		return nil
 	}
-	f.loop.ProtectedCall(f.mod.RawGetString("_name"), s.task.Co, lua.LString(name))
-	f.drive(s, func() bool { return s.done }, true)
-	f.finishStep(s)
-	return s
+	var (
+		ended bool
+		rets  []lua.LValue
+		err   error
+	)
+	t := f.loop.Spawn(fn, args...)
+	t.OnExit = func(_ *scheduler.Task, e error, r []lua.LValue) {
+		ended, err, rets = true, e, r
+	}
+	s.task, s.taskName, s.co = t, name, t.Co
+	f.drive(s, func() bool { return ended }, true)
+	s.task, s.co = nil, nil
+	switch {
+	case !ended:
+		return nil
+	case err != nil:
+		return f.outcome(scheduler.ErrorValue(err))
+	case fn == f.run_:
+		return rets
+	}
+	return []lua.LValue{lua.LString("pass")}
+}
+
+// outcome classifies an error value with the module's _outcome.
+func (f *fileRun) outcome(v lua.LValue) []lua.LValue {
+	rets, _, ok := f.loop.ProtectedCall(f.mod.RawGetString("_outcome"), v)
+	if !ok {
+		return []lua.LValue{lua.LString("fail"), lua.LString(KindError), lua.LNil, lua.LString(v.String())}
+	}
+	return rets
 }
 
 // drive steps the loop until done() holds, the step times out or (with
@@ -590,7 +653,7 @@ func (f *fileRun) finishStep(s *step) {
 // waiting and tears the runtime down so the next test starts clean. Loop
 // goroutine only.
 func (f *fileRun) expire(s *step) {
-	if f.step != s || s.done || s.timedOut {
+	if f.step != s || s.timedOut {
 		return
 	}
 	s.timedOut = true
@@ -644,13 +707,29 @@ func (f *fileRun) waitingThreads(s *step) string {
 	}
 	var ts []thread
 	info := f.mod.RawGetString("_threadinfo")
-	f.loop.EachTask(func(t *scheduler.Task) {
-		th := thread{own: t == s.task, name: t.Co.String()}
-		if rets, _, ok := f.loop.ProtectedCall(info, t.Co); ok && len(rets) == 2 {
+	describe := func(t *scheduler.Task, co *lua.LState) thread {
+		th := thread{own: t == s.task, name: co.String()}
+		if rets, _, ok := f.loop.ProtectedCall(info, co); ok && len(rets) == 2 {
 			th.name, th.tb = lua.LVAsString(rets[0]), strings.TrimSpace(lua.LVAsString(rets[1]))
 		}
-		ts = append(ts, th)
+		if th.own {
+			th.name = s.taskName
+		}
+		return th
+	}
+	ownListed := false
+	f.loop.EachTask(func(t *scheduler.Task) {
+		ownListed = ownListed || t == s.task
+		ts = append(ts, describe(t, t.Co))
 	})
+	detached := f.loop.Detached()
+	if s.task != nil && !s.task.Done() && !ownListed {
+		// Paused forever: the loop keeps no reference, but we do.
+		th := describe(s.task, s.co)
+		th.name += " (paused forever)"
+		ts = append(ts, th)
+		detached--
+	}
 	sort.SliceStable(ts, func(i, j int) bool {
 		if ts[i].own != ts[j].own {
 			return ts[i].own
@@ -667,20 +746,22 @@ func (f *fileRun) waitingThreads(s *step) string {
 			b.WriteString("    " + strings.TrimLeft(line, "\t ") + "\n")
 		}
 	}
-	if n := f.loop.Detached(); n > 0 {
-		fmt.Fprintf(&b, "\n(and %d threads paused forever)", n)
+	switch {
+	case detached == 1:
+		b.WriteString("\n(and 1 thread paused forever)")
+	case detached > 1:
+		fmt.Fprintf(&b, "\n(and %d threads paused forever)", detached)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// settle fills r's outcome from its step: a timeout, the result of the
-// thread's _run, or err from loading the file.
-func (f *fileRun) settle(r *Result, s *step, err error) {
-	limit := s.limit()
+// settle fills r's outcome from its step: a timeout, or rets as the
+// module's _run returns them.
+func (f *fileRun) settle(r *Result, s *step, rets []lua.LValue) {
 	switch {
 	case s.timedOut:
 		r.Status, r.Kind = Fail, KindTimeout
-		r.Message = fmt.Sprintf("timed out after %s", limit)
+		r.Message = fmt.Sprintf("timed out after %s", s.limit())
 		r.Details = s.waiting
 		return
 	case s.stuck:
@@ -688,28 +769,6 @@ func (f *fileRun) settle(r *Result, s *step, err error) {
 		r.Message = "can never finish: it waits, and nothing left in the loop could wake it"
 		r.Details = s.waiting
 		return
-	case s.task == nil && err == nil:
-		r.Status = Pass
-		return
-	}
-	var rets []lua.LValue
-	if s.task == nil || s.err != nil {
-		if s.err != nil {
-			err = s.err
-		}
-		var stack string
-		val := lua.LValue(lua.LString(err.Error()))
-		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
-			val, stack = ae.Object, ae.StackTrace
-		}
-		rets, _, _ = f.loop.ProtectedCall(f.mod.RawGetString("_outcome"), val)
-		defer func() {
-			if r.Kind == KindError && stack != "" {
-				r.Details = strings.TrimPrefix(r.Details+"\n"+stack, "\n")
-			}
-		}()
-	} else {
-		rets = s.rets
 	}
 	get := func(i int) string {
 		if i < len(rets) && rets[i] != lua.LNil {
@@ -732,4 +791,39 @@ func (f *fileRun) settle(r *Result, s *step, err error) {
 			r.Kind, r.Message = KindError, "the test runner's thread returned nothing"
 		}
 	}
+}
+
+// loadError is the outcome of a file that failed to load or run: Lua
+// 5.1's "file:line: message" for syntax errors, and the stack trace of
+// errors that are not assertion failures.
+func (f *fileRun) loadError(err error) []lua.LValue {
+	val := lua.LValue(lua.LString(err.Error()))
+	var stack string
+	if ae, ok := err.(*lua.ApiError); ok {
+		var pe *parse.Error
+		if errors.As(ae.Cause, &pe) {
+			msg := pe.Message
+			if pe.Pos.Line != parse.EOF {
+				msg += " near '" + pe.Token + "'"
+			}
+			line := pe.Pos.Line
+			if line == parse.EOF {
+				line = 0
+			}
+			return []lua.LValue{lua.LString("fail"), lua.LString(KindError),
+				lua.LString(fmt.Sprintf("%s:%d", pe.Pos.Source, line)), lua.LString(msg)}
+		}
+		if ae.Object != nil {
+			val, stack = ae.Object, ae.StackTrace
+		}
+	}
+	rets := f.outcome(val)
+	if stack != "" && len(rets) > 1 && lua.LVAsString(rets[1]) == KindError {
+		for len(rets) < 5 {
+			rets = append(rets, lua.LNil)
+		}
+		details := strings.TrimPrefix(lua.LVAsString(rets[4])+"\n"+stack, "\n")
+		rets[4] = lua.LString(details)
+	}
+	return rets
 }

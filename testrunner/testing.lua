@@ -389,35 +389,32 @@ end
 
 M._outcome = outcome
 
--- _name names a test's thread for Copas (timeout reports list it).
-function M._name(co, name)
-  local copas = package.loaded.copas
-  if type(copas) == "table" and copas.setthreadname then
-    pcall(copas.setthreadname, name, co)
-  end
+-- _begin starts a test: no failure seen yet, no finally callbacks.
+function M._begin()
+  last = nil
+  finals = {}
 end
 
--- _run runs the functions of one test in order (before_each hooks, the
--- body, after_each hooks; nil entries are skipped): after the first error
--- the remaining before hooks and the body are skipped, after hooks and
--- finally callbacks still run.
-function M._run(befores, body, afters)
-  last = nil
-  local mine = {}
-  finals = mine
+-- _run(fns, all) calls the functions in order and returns the outcome of
+-- the first error. It stops at that error unless all is true; with all
+-- (the after part of a test) the finally callbacks run last.
+function M._run(fns, all)
   local err
-  local function step(fn)
-    local ok, e = pcall(fn)
-    if not ok and err == nil then err = e end
+  for i = 1, #fns do
+    local ok, e = pcall(fns[i])
+    if not ok and err == nil then
+      err = e
+      if not all then break end
+    end
   end
-  for i = 1, #befores do
-    if err ~= nil then break end
-    step(befores[i])
+  if all and finals then
+    local mine = finals
+    finals = nil
+    for i = #mine, 1, -1 do
+      local ok, e = pcall(mine[i])
+      if not ok and err == nil then err = e end
+    end
   end
-  if err == nil and body then step(body) end
-  for i = 1, #afters do step(afters[i]) end
-  for i = #mine, 1, -1 do step(mine[i]) end
-  if finals == mine then finals = nil end
   return outcome(err)
 end
 
@@ -425,11 +422,10 @@ end
 -- the program installed its own error handler.
 local thread_errors = {}
 
-local function on_thread_error(msg, co, skt)
+local function on_thread_error(msg, co)
   local copas = package.loaded.copas
   local name = co and copas and copas.getthreadname(co) or tostring(co)
   thread_errors[#thread_errors + 1] = "error in thread " .. tostring(name) .. ": " .. tostring(msg)
-  print(copas.gettraceback(msg, co, skt))
 end
 
 function M._watch_threads()

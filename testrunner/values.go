@@ -26,16 +26,10 @@ func formatValue(v lua.LValue) string {
 func scalar(v lua.LValue) string {
 	switch x := v.(type) {
 	case lua.LString:
-		return quote(string(x))
+		return strconv.Quote(string(x))
 	default:
 		return v.String()
 	}
-}
-
-// quote is Lua-ish %q: printable text as is, the rest escaped.
-func quote(s string) string {
-	q := strconv.Quote(s)
-	return q
 }
 
 // tableLines renders t as lines: "{", one line per entry (nested tables
@@ -184,7 +178,13 @@ func same(a, b lua.LValue) bool {
 // two renderings: "- " lines only in expected, "+ " only in actual. Long
 // runs of common lines are shortened to three lines of context.
 func diffValues(expected, actual lua.LValue) string {
-	return diffLines(strings.Split(formatValue(expected), "\n"), strings.Split(formatValue(actual), "\n"))
+	lines := func(v lua.LValue) []string {
+		if t, ok := v.(*lua.LTable); ok {
+			return tableLines(t)
+		}
+		return []string{formatValue(v)}
+	}
+	return diffLines(lines(expected), lines(actual))
 }
 
 func diffLines(a, b []string) string {
