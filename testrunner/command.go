@@ -107,6 +107,10 @@ func Main(args []string, stdout, stderr io.Writer, terminal bool) int {
 		}
 		opts.Run = re
 	}
+	if *format != "text" && *format != "tap" {
+		fmt.Fprintf(stderr, "copas-lua test: unknown --format %q (want text or tap)\n", *format)
+		return ExitUsage
+	}
 	if *parallel < 0 {
 		fmt.Fprintln(stderr, "copas-lua test: --parallel must be at least 1")
 		return ExitUsage
@@ -131,9 +135,6 @@ func Main(args []string, stdout, stderr io.Writer, terminal bool) int {
 		reps = append(reps, &TextReporter{W: stdout, Verbose: *verbose, Progress: terminal, Files: len(files)})
 	case "tap":
 		reps = append(reps, &TAPReporter{W: stdout})
-	default:
-		fmt.Fprintf(stderr, "copas-lua test: unknown --format %q (want text or tap)\n", *format)
-		return ExitUsage
 	}
 	var ju *JUnitReporter
 	if *junit != "" {

@@ -54,8 +54,9 @@ type step struct {
 	taskName        string
 	co              *lua.LState // the task's coroutine: a detached task has none
 	timedOut        bool
-	stuck           bool   // waiting with nothing left that could wake it
-	waiting         string // the threads still waiting at timeout
+	stuck           bool          // waiting with nothing left that could wake it
+	waiting         string        // the threads still waiting at timeout
+	overran         time.Duration // it ended this late, never yielding in time
 	timer, hung     *time.Timer
 }
 
@@ -577,6 +578,13 @@ func (f *fileRun) outcome(v lua.LValue) []lua.LValue {
 // drive steps the loop until done() holds, the step times out or (with
 // deadlock) nothing could ever make it hold.
 func (f *fileRun) drive(s *step, done func() bool, deadlock bool) {
+	defer func() {
+		// Finished, but past the limit: it held the loop too long.
+		if done() && !s.timedOut && !s.stuck && time.Now().After(s.deadline) {
+			s.timedOut, s.overran = true, time.Since(s.start)
+			f.teardown()
+		}
+	}()
 	for !done() && !s.timedOut && !f.isAbandoned() {
 		if !time.Now().Before(s.deadline) {
 			f.expire(s)
@@ -762,6 +770,9 @@ func (f *fileRun) settle(r *Result, s *step, rets []lua.LValue) {
 	case s.timedOut:
 		r.Status, r.Kind = Fail, KindTimeout
 		r.Message = fmt.Sprintf("timed out after %s", s.limit())
+		if s.overran > 0 {
+			r.Message += fmt.Sprintf(": it ran for %s without giving the loop back", s.overran.Round(time.Millisecond))
+		}
 		r.Details = s.waiting
 		return
 	case s.stuck:
