@@ -42,6 +42,8 @@ type conn struct {
 	hst   *hsState
 	box   *closer
 
+	alpnFns   map[*sslctx]lua.LValue // server ALPN functions of ctx and the sni contexts
+
 	sniName   string
 	sniMap    map[string]*sslctx
 	sniUDs    []lua.LValue
@@ -184,7 +186,6 @@ func (c *conn) newTLS() {
 		return
 	}
 	sniMap, strict, sniSet := c.sniMap, c.sniStrict, c.sniSet
-	loop := c.e.loop
 	hsRef := c.hs
 	cfg.GetConfigForClient = func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
 		chosen := x
@@ -208,9 +209,8 @@ func (c *conn) newTLS() {
 		}
 		offered := chi.SupportedProtos
 		server := chosen.alpn
-		if chosen.alpnFn != nil && len(offered) > 0 {
-			fn := chosen.alpnFn
-			server = hsRef.ask(func() []string { return callALPN(loop, fn, offered) })
+		if chosen.alpnCB && len(offered) > 0 {
+			server = hsRef.ask(chosen, offered)
 		}
 		out.NextProtos = nil
 		for _, p := range server {
@@ -236,6 +236,9 @@ func containsString(list []string, s string) bool {
 // callALPN runs the server's alpn function (loop goroutine) with the
 // client's list; it may return a string or a list.
 func callALPN(loop *scheduler.Loop, fn lua.LValue, offered []string) []string {
+	if fn == nil || fn == lua.LNil {
+		return nil
+	}
 	L := loop.L
 	t := L.NewTable()
 	for _, p := range offered {
@@ -313,6 +316,11 @@ func (c *conn) finish(r hsReport) []lua.LValue {
 	return []lua.LValue{lua.LTrue}
 }
 
+// runCallback answers a handshake callback on the loop goroutine.
+func (c *conn) runCallback(cb *callback) []string {
+	return callALPN(c.e.loop, c.alpnFns[cb.x], cb.offered)
+}
+
 // await reads reports until a final one; callbacks go to run.
 func (h *handshaker) await(run func(cb *callback)) hsReport {
 	for {
@@ -351,7 +359,7 @@ func (c *conn) dohandshake(L *lua.LState) int {
 	if c.busy {
 		return pushAll(L, lua.LFalse, lua.LString("wantread"))
 	}
-	inline := func(cb *callback) { cb.reply <- cb.run() }
+	inline := func(cb *callback) { cb.reply <- c.runCallback(cb) }
 	start := time.Now()
 	dl, has := c.tm.Deadline(start)
 	loop := c.e.loop
@@ -375,7 +383,7 @@ func (c *conn) dohandshake(L *lua.LState) int {
 			})
 			loop.Go(func() func() {
 				r := h.await(func(cb *callback) {
-					loop.Post(func() { cb.reply <- cb.run() })
+					loop.Post(func() { cb.reply <- c.runCallback(cb) })
 				})
 				return func() {
 					c.busy = false

@@ -17,7 +17,6 @@ import (
 // it is never modified except by setverifyext, and handshake goroutines
 // only read it.
 type sslctx struct {
-	ud     *lua.LUserData
 	server bool
 	mode   string
 
@@ -34,12 +33,21 @@ type sslctx struct {
 	curves     []tls.CurveID
 	noTickets  bool
 	alpn       []string   // client offer, or server list
-	alpnFn     lua.LValue // server callback (Lua function), or nil
+	alpnCB     bool       // server ALPN is a Lua function (kept in ctxBox)
+}
+
+// ctxBox is the Value of a context userdata: the Go parameters, which
+// handshake goroutines may read, and the Lua values, which they must not
+// reach (a goroutine holding Lua values would keep a dropped connection
+// alive).
+type ctxBox struct {
+	x      *sslctx
+	alpnFn lua.LValue
 }
 
 // newContext implements ssl.newcontext(params): nil, message on a bad
 // parameter, with LuaSec's messages.
-func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*sslctx, string) {
+func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
 	get := func(k string) lua.LValue { return L.GetField(cfg, k) }
 	c := &sslctx{depth: -1}
 	proto := lua.LVAsString(get("protocol"))
@@ -206,10 +214,11 @@ func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*sslctx, string) {
 	if lua.LVAsBool(get("checkhostname")) {
 		c.checkHost = true
 	}
-	if msg := c.setALPN(get("alpn")); msg != "" {
+	box := &ctxBox{x: c}
+	if msg := c.setALPN(get("alpn"), box); msg != "" {
 		return nil, msg
 	}
-	return c, ""
+	return box, ""
 }
 
 func (c *sslctx) applyOption(name string) {
@@ -258,7 +267,7 @@ func (c *sslctx) setVerifyExt(flags []string) string {
 }
 
 // setALPN checks the alpn parameter like LuaSec's wire-format encoder.
-func (c *sslctx) setALPN(v lua.LValue) string {
+func (c *sslctx) setALPN(v lua.LValue, box *ctxBox) string {
 	if v == lua.LNil {
 		return ""
 	}
@@ -268,7 +277,7 @@ func (c *sslctx) setALPN(v lua.LValue) string {
 		if !c.server {
 			return "invalid ALPN parameter"
 		}
-		c.alpnFn = x
+		c.alpnCB, box.alpnFn = true, x
 		return ""
 	case lua.LString:
 		if c.server {

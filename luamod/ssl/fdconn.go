@@ -275,8 +275,9 @@ type hsReport struct {
 // callback is Lua work the handshake needs (the server ALPN function):
 // run on the loop goroutine, then the answer goes back on reply.
 type callback struct {
-	run   func() []string
-	reply chan []string
+	x       *sslctx
+	offered []string
+	reply   chan []string
 }
 
 func newHandshaker(fc *fdConn) *handshaker {
@@ -310,10 +311,10 @@ func (h *handshaker) wait(d int) error {
 	}
 }
 
-// ask runs cb on the loop (through whoever reads the reports) and returns
+// ask has the loop run the ALPN function of x (through whoever reads the reports) and returns
 // its answer; nil if the connection is closed meanwhile.
-func (h *handshaker) ask(run func() []string) []string {
-	cb := &callback{run: run, reply: make(chan []string, 1)}
+func (h *handshaker) ask(x *sslctx, offered []string) []string {
+	cb := &callback{x: x, offered: offered, reply: make(chan []string, 1)}
 	select {
 	case h.rep <- hsReport{cb: cb}:
 	case <-h.quit:

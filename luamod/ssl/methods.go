@@ -243,11 +243,12 @@ func sni(L *lua.LState, c *conn) int {
 	var uds []lua.LValue
 	t.ForEach(func(k, v lua.LValue) {
 		name, ok := k.(lua.LString)
-		x := toCtx(v)
-		if !ok || x == nil {
+		b := toCtx(v)
+		if !ok || b == nil {
 			L.ArgError(2, "SSL:Context expected")
 		}
-		m[string(name)] = x
+		m[string(name)] = b.x
+		c.alpnFns[b.x] = b.alpnFn
 		uds = append(uds, v)
 	})
 	c.sniMap, c.sniUDs, c.sniStrict, c.sniSet = m, uds, lua.LVAsBool(L.Get(3)), true

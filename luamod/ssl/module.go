@@ -94,29 +94,28 @@ func loadSSL(L *lua.LState) int {
 	m.RawSetString("loadcertificate", L.NewFunction(e.loadCertificate))
 	m.RawSetString("newcontext", L.NewFunction(func(L *lua.LState) int {
 		cfg := L.CheckTable(1)
-		x, msg := e.newContext(L, cfg)
-		if x == nil {
+		b, msg := e.newContext(L, cfg)
+		if b == nil {
 			return pushAll(L, lua.LNil, lua.LString(msg))
 		}
-		return pushAll(L, e.ctxValue(x))
+		return pushAll(L, e.ctxValue(b))
 	}))
 	m.RawSetString("wrap", L.NewFunction(e.wrap))
 	L.Push(m)
 	return 1
 }
 
-func (e *env) ctxValue(x *sslctx) *lua.LUserData {
+func (e *env) ctxValue(b *ctxBox) *lua.LUserData {
 	ud := e.L.NewUserData()
-	ud.Value = x
+	ud.Value = b
 	ud.Metatable = e.ctxMT
-	x.ud = ud
 	return ud
 }
 
-func toCtx(v lua.LValue) *sslctx {
+func toCtx(v lua.LValue) *ctxBox {
 	if ud, ok := v.(*lua.LUserData); ok {
-		if x, ok := ud.Value.(*sslctx); ok {
-			return x
+		if b, ok := ud.Value.(*ctxBox); ok {
+			return b
 		}
 	}
 	return nil
@@ -126,7 +125,7 @@ func toCtx(v lua.LValue) *sslctx {
 // descriptor (the object is left with -1, as after LuaSec's setfd).
 func (e *env) wrap(L *lua.LState) int {
 	sock := L.Get(1)
-	var x *sslctx
+	var x *ctxBox
 	var xud *lua.LUserData
 	if t, ok := L.Get(2).(*lua.LTable); ok {
 		var msg string
@@ -143,7 +142,7 @@ func (e *env) wrap(L *lua.LState) int {
 		L.RaiseError("attempt to call method 'getfd' (a nil value)")
 	}
 	tk, _ := socket.TakeOver(sock)
-	c := &conn{e: e, ctx: x, ctxUD: xud, fd: -1, tm: socket.NewTimeout(), birthday: time.Now(), want: "nothing",
+	c := &conn{e: e, ctx: x.x, ctxUD: xud, alpnFns: map[*sslctx]lua.LValue{x.x: x.alpnFn}, fd: -1, tm: socket.NewTimeout(), birthday: time.Now(), want: "nothing",
 		hst: &hsState{}, box: &closer{quit: make(chan struct{})}}
 	if tk.File != nil {
 		c.fc = newFdConn(tk.File, tk.Fd, tk.Buffered)
@@ -178,10 +177,11 @@ func (e *env) setup() {
 	e.ctxMT = L.NewTypeMetatable("SSL:Context")
 	ctxIdx := L.NewTable()
 	ctxIdx.RawSetString("setverifyext", L.NewFunction(func(L *lua.LState) int {
-		x := toCtx(L.Get(1))
-		if x == nil {
+		b := toCtx(L.Get(1))
+		if b == nil {
 			L.ArgError(1, "SSL:Context expected")
 		}
+		x := b.x
 		var flags []string
 		for i := 2; i <= L.GetTop(); i++ {
 			flags = append(flags, L.CheckString(i))
