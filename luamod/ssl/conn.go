@@ -42,7 +42,7 @@ type conn struct {
 	hst   *hsState
 	box   *closer
 
-	alpnFns   map[*sslctx]lua.LValue // server ALPN functions of ctx and the sni contexts
+	alpnFns map[*sslctx]lua.LValue // server ALPN functions of ctx and the sni contexts
 
 	sniName   string
 	sniMap    map[string]*sslctx

@@ -32,8 +32,8 @@ type sslctx struct {
 	ciphers    []uint16
 	curves     []tls.CurveID
 	noTickets  bool
-	alpn       []string   // client offer, or server list
-	alpnCB     bool       // server ALPN is a Lua function (kept in ctxBox)
+	alpn       []string // client offer, or server list
+	alpnCB     bool     // server ALPN is a Lua function (kept in ctxBox)
 }
 
 // ctxBox is the Value of a context userdata: the Go parameters, which
