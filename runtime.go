@@ -17,6 +17,7 @@ import (
 	"github.com/copas-lua/copas-lua/luamod/coxpcall"
 	"github.com/copas-lua/copas-lua/luamod/ltn12"
 	"github.com/copas-lua/copas-lua/luamod/socket"
+	"github.com/copas-lua/copas-lua/luamod/ssl"
 	"github.com/copas-lua/copas-lua/scheduler"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -71,6 +72,7 @@ func New(opts ...Option) *Runtime {
 	socket.Preload(L)
 	ltn12.Preload(L)
 	copas.Preload(L)
+	ssl.Preload(L)
 	return r
 }
 
