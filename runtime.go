@@ -8,7 +8,6 @@ package copaslua
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"os"
 	"strings"
@@ -28,37 +27,27 @@ const DefaultPath = "./?.lua;./?/init.lua;" +
 	"/usr/local/share/lua/5.1/?.lua;/usr/local/share/lua/5.1/?/init.lua;" +
 	"/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua"
 
-type config struct {
-	path    string
-	pathSet bool
-}
-
-// Option configures a Runtime.
-type Option func(*config)
-
-// WithPackagePath sets package.path. Without it the path comes from
-// LUA_PATH (";;" meaning DefaultPath) or DefaultPath.
-func WithPackagePath(path string) Option {
-	return func(c *config) { c.path, c.pathSet = path, true }
-}
-
 // Runtime is a Lua state with the copas-lua modules and event loop.
-// Every method must be called on the goroutine that called New, except
-// Post.
+// The goroutine that calls New (and later Run) is the loop goroutine:
+// every method must be called there, except those documented as safe from
+// any goroutine (Post, Call, Serve, Stats).
 type Runtime struct {
 	L    *lua.LState
 	loop *scheduler.Loop
+	cfg  config
+	emb  embedState
 }
 
 // New creates a Runtime with the standard libraries, the yield-safe pcall
 // and coroutine functions, and the built-in modules preloaded.
 func New(opts ...Option) *Runtime {
-	var c config
+	c := defaultConfig()
 	for _, o := range opts {
 		o(&c)
 	}
 	L := lua.NewState(scheduler.StateOptions)
-	r := &Runtime{L: L, loop: scheduler.New(L)}
+	r := &Runtime{L: L, loop: scheduler.New(L), cfg: c}
+	r.emb.owner.Store(goid())
 	patchBase(L)
 	installLoaders(L)
 	if !c.pathSet {
@@ -73,6 +62,7 @@ func New(opts ...Option) *Runtime {
 	ltn12.Preload(L)
 	copas.Preload(L)
 	ssl.Preload(L)
+	r.applyConfig()
 	return r
 }
 
@@ -114,19 +104,16 @@ func (r *Runtime) doChunk(src io.Reader, name string) error {
 	return r.L.PCall(0, lua.MultRet, nil)
 }
 
-
-// Run drives the event loop until nothing is pending or ctx is done.
-// Loop goroutine only.
-func (r *Runtime) Run(ctx context.Context) error { return r.loop.Run(ctx) }
-
 // Post queues fn to run on the loop goroutine with the Lua state. Safe to
 // call from any goroutine; fn runs during a later step of the loop.
 func (r *Runtime) Post(fn func(L *lua.LState)) {
 	r.loop.Post(func() { fn(r.L) })
 }
 
-// Close releases the Lua state. Loop goroutine only.
+// Close releases the Lua state. Loop goroutine only; calls of Call, Serve
+// and Stats made afterwards return ErrClosed.
 func (r *Runtime) Close() {
+	r.emb.closed.Store(true)
 	r.loop.Close()
 	r.L.Close()
 }

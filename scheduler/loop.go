@@ -162,6 +162,17 @@ func (l *Loop) Go(work func() func()) {
 func (l *Loop) Hold()    { l.holds++ }
 func (l *Loop) Release() { l.holds-- }
 
+// Holds is the number of Hold calls not yet released. Loop goroutine only.
+func (l *Loop) Holds() int { return l.holds }
+
+// Posted is the number of functions posted and not run yet. Safe from any
+// goroutine.
+func (l *Loop) Posted() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.posted)
+}
+
 // Inflight is the number of Go operations started with Go that have not
 // completed yet. Loop goroutine only.
 func (l *Loop) Inflight() int { return l.inflight }

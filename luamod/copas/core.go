@@ -210,6 +210,12 @@ func newCore(L *lua.LState, loop *scheduler.Loop) *lua.LTable {
 		c.trace, _ = L.Get(1).(*lua.LFunction)
 		return 0
 	})
+	// reporter() -> fn | nil: where the default error handler reports
+	// when the embedding program configured a logger or stderr writer.
+	reg("reporter", func(L *lua.LState) int {
+		L.Push(L.GetField(L.Get(lua.RegistryIndex), "copas-lua.errorreporter"))
+		return 1
+	})
 	reg("gettime", func(L *lua.LState) int {
 		L.Push(lua.LNumber(float64(time.Now().UnixNano()) / 1e9))
 		return 1

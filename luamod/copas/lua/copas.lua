@@ -64,8 +64,10 @@ local socket_errors = weak("k") -- threads that want raw timeout errors
 local servers = {}       -- server socket -> { thread = co, handler = fn }
 local nservers = 0
 
+local reporter = core.reporter()
 local function default_error_handler(msg, co, skt)
-  print(copas.gettraceback(msg, co, skt))
+  local tb = copas.gettraceback(msg, co, skt)
+  if reporter then reporter(tb) else print(tb) end
 end
 local deferror = default_error_handler
 
@@ -114,9 +116,20 @@ local function fairness()
   if random(100) > 90 and co_running() then core.sleep(0) end
 end
 
+-- Sockets threads are waiting on, so cancelall can close them as Copas
+-- closes its read and write sets.
+local io_wait = weak("k")
+
 -- Sets the socket's own timeout to the Copas one for the next operation.
 local function arm(skt, t)
   skt:settimeout(t or -1)
+  local co = co_running()
+  if co then io_wait[co] = skt end
+end
+
+local function disarm()
+  local co = co_running()
+  if co then io_wait[co] = nil end
 end
 
 local function kind(skt)
@@ -170,6 +183,7 @@ function copas.receive(client, pattern, part)
   pattern = pattern or "*l"
   arm(client, to_receive[client])
   local s, err, rest = client:receive(pattern, part)
+  disarm()
   fairness()
   return finish_io(s, err, rest)
 end
@@ -178,6 +192,7 @@ function copas.receivefrom(client, size)
   size = size or UDP_DATAGRAM_MAX
   arm(client, to_receive[client])
   local s, ip, port = client:receivefrom(size)
+  disarm()
   fairness()
   if s == nil and is_socket_timeout[ip] then
     return nil, timeout_error(ip), port
@@ -203,11 +218,10 @@ function copas.receivepartial(client, pattern, part)
     if wait and wait <= 0 then
       return nil, timeout_error(err), rest
     end
-    if core.waitread then
-      core.waitread(client, wait)
-    else
-      socket.select({ client }, nil, wait)
-    end
+    local co = co_running()
+    if co then io_wait[co] = client end
+    socket.select({ client }, nil, wait)
+    disarm()
   until false
 end
 copas.receivePartial = copas.receivepartial
@@ -215,6 +229,7 @@ copas.receivePartial = copas.receivepartial
 function copas.send(client, data, from, to)
   arm(client, to_send[client])
   local s, err, last = client:send(data, from, to)
+  disarm()
   fairness()
   return finish_io(s, err, last)
 end
@@ -226,6 +241,7 @@ end
 function copas.connect(skt, host, port)
   arm(skt, to_connect[skt])
   local ok, err = skt:connect(host, port)
+  disarm()
   if not ok and is_socket_timeout[err] then
     -- Copas retries a non-blocking connect, so the raw error it reports on
     -- a timeout is the retry's EALREADY.
@@ -286,6 +302,7 @@ function copas.dohandshake(skt, params)
   local nskt = ssl_wrap(skt, params)
   arm(nskt, to_connect[nskt])
   local ok, err = nskt:dohandshake()
+  disarm()
   if ok then return nskt end
   if is_socket_timeout[err] then
     return nil, timeout_error(err)
@@ -642,7 +659,12 @@ function copas.cancelall()
     pcall(skt.close, skt)
   end
   servers, nservers = {}, 0
+  local waiting = {}
+  for co, skt in pairs(io_wait) do waiting[#waiting + 1] = skt end
+  for co, skt in pairs(autoclose) do waiting[#waiting + 1] = skt end
+  io_wait = weak("k")
   core.cancelall()
+  for _, skt in ipairs(waiting) do pcall(skt.close, skt) end
   copas.exit()
 end
 

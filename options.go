@@ -1,0 +1,295 @@
+package copaslua
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+type config struct {
+	path     string
+	pathSet  bool
+	stdout   io.Writer
+	stderr   io.Writer
+	sandbox  bool
+	modules  []string // allow-list of built-in modules; nil: all
+	maxConns int
+	grace    time.Duration
+	logger   *slog.Logger
+	memLimit int64
+}
+
+func defaultConfig() config { return config{grace: 5 * time.Second} }
+
+// Option configures a Runtime (New).
+type Option func(*config)
+
+// WithPackagePath sets package.path. Without it the path comes from
+// LUA_PATH (";;" meaning DefaultPath) or DefaultPath.
+func WithPackagePath(path string) Option {
+	return func(c *config) { c.path, c.pathSet = path, true }
+}
+
+// WithStdout sends print, io.write and io.stdout to w instead of the
+// process's standard output. w is written from the loop goroutine only.
+func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
+
+// WithStderr sends io.stderr (and the default Copas error reports) to w.
+// w is written from the loop goroutine only.
+func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
+
+// WithSandbox removes what lets a script reach beyond its sockets: running
+// programs (os.execute, io.popen), changing files (io.open for writing,
+// io.output to a file name, os.remove, os.rename, os.tmpname), leaving the
+// process (os.exit), the debug library, and package.loadlib. Reading
+// files and requiring Lua modules stay allowed.
+func WithSandbox() Option { return func(c *config) { c.sandbox = true } }
+
+// WithModules allows require to load only the named built-in modules
+// (e.g. "socket", "copas", "ltn12"; a submodule needs its own name, e.g.
+// "copas.lock"), and no Lua files from package.path.
+func WithModules(names ...string) Option {
+	return func(c *config) { c.modules = append([]string{}, names...) }
+}
+
+// WithMaxConnections caps the connections Serve handles at once; further
+// ones wait in the listener's backlog until a handler finishes.
+func WithMaxConnections(n int) Option { return func(c *config) { c.maxConns = n } }
+
+// WithGracePeriod sets how long Run lets Copas threads finish after its
+// context is cancelled before closing them (default 5 s).
+func WithGracePeriod(d time.Duration) Option { return func(c *config) { c.grace = d } }
+
+// WithLogger receives the runtime's own events (shutdown, Serve errors)
+// and the errors of Copas threads that have no error handler of their
+// own, instead of standard output.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithMemoryLimit sets the Go runtime's soft memory limit
+// (runtime/debug.SetMemoryLimit). The limit is process-wide: it applies
+// to every Runtime and all Go code in the process.
+func WithMemoryLimit(bytes int64) Option { return func(c *config) { c.memLimit = bytes } }
+
+func (r *Runtime) applyConfig() {
+	L, c := r.L, r.cfg
+	if c.memLimit > 0 {
+		debug.SetMemoryLimit(c.memLimit)
+	}
+	if c.stdout != nil {
+		redirectStdout(L, c.stdout)
+	}
+	if c.stderr != nil {
+		redirectStderr(L, c.stderr)
+	}
+	if c.sandbox {
+		sandbox(L)
+	}
+	if c.modules != nil {
+		allowModules(L, c.modules)
+	}
+	if c.logger != nil || c.stderr != nil {
+		r.installErrorReporter()
+	}
+}
+
+// installErrorReporter makes Copas' default error handler report through
+// the logger (or the stderr writer) once copas is loaded.
+func (r *Runtime) installErrorReporter() {
+	L := r.L
+	report := L.NewFunction(func(L *lua.LState) int {
+		msg := L.ToStringMeta(L.Get(1)).String()
+		if r.cfg.logger != nil {
+			r.cfg.logger.Error("copas thread failed", "error", msg)
+		} else {
+			fmt.Fprintln(r.cfg.stderr, msg)
+		}
+		return 0
+	})
+	L.SetField(L.Get(lua.RegistryIndex), "copas-lua.errorreporter", report)
+}
+
+func redirectStdout(L *lua.LState, w io.Writer) {
+	out := newWriterFile(L, w)
+	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
+		var b strings.Builder
+		for i := 1; i <= L.GetTop(); i++ {
+			if i > 1 {
+				b.WriteByte('\t')
+			}
+			b.WriteString(L.ToStringMeta(L.Get(i)).String())
+		}
+		b.WriteByte('\n')
+		io.WriteString(w, b.String())
+		return 0
+	}))
+	iot := L.GetGlobal("io").(*lua.LTable)
+	iot.RawSetString("stdout", out)
+	origOutput := iot.RawGetString("output")
+	origWrite := iot.RawGetString("write")
+	custom := true // io.output() is still our writer
+	iot.RawSetString("output", L.NewFunction(func(L *lua.LState) int {
+		if L.GetTop() == 0 || L.Get(1) == out {
+			if L.GetTop() > 0 {
+				custom = true
+			}
+			if custom {
+				L.Push(out)
+				return 1
+			}
+		} else {
+			custom = false
+		}
+		L.Push(origOutput)
+		L.Insert(L.Get(-1), 1)
+		L.Pop(1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
+	iot.RawSetString("write", L.NewFunction(func(L *lua.LState) int {
+		if custom {
+			return writeArgs(L, w, 1, out)
+		}
+		L.Push(origWrite)
+		L.Insert(L.Get(-1), 1)
+		L.Pop(1)
+		L.Call(L.GetTop()-1, lua.MultRet)
+		return L.GetTop()
+	}))
+}
+
+func redirectStderr(L *lua.LState, w io.Writer) {
+	L.GetGlobal("io").(*lua.LTable).RawSetString("stderr", newWriterFile(L, w))
+}
+
+// writeArgs writes Lua io.write arguments from index first and returns
+// file, as file:write does.
+func writeArgs(L *lua.LState, w io.Writer, first int, file lua.LValue) int {
+	for i := first; i <= L.GetTop(); i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			io.WriteString(w, string(v))
+		case lua.LNumber:
+			io.WriteString(w, v.String())
+		default:
+			L.ArgError(i-first+1, "string expected, got "+v.Type().String())
+		}
+	}
+	L.Push(file)
+	return 1
+}
+
+// newWriterFile is a write-only Lua file object backed by w.
+func newWriterFile(L *lua.LState, w io.Writer) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = w
+	mt := L.NewTable()
+	methods := L.NewTable()
+	L.SetFuncs(methods, map[string]lua.LGFunction{
+		"write": func(L *lua.LState) int { return writeArgs(L, w, 2, ud) },
+		"flush": func(L *lua.LState) int {
+			if f, ok := w.(interface{ Flush() error }); ok {
+				f.Flush()
+			}
+			L.Push(ud)
+			return 1
+		},
+		"setvbuf": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"close": func(L *lua.LState) int {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("cannot close standard file"))
+			return 2
+		},
+		"read": func(L *lua.LState) int {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("file not readable"))
+			return 2
+		},
+		"lines": func(L *lua.LState) int { L.RaiseError("file not readable"); return 0 },
+		"seek": func(L *lua.LState) int {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("cannot seek"))
+			return 2
+		},
+	})
+	mt.RawSetString("__index", methods)
+	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(fmt.Sprintf("file (%p)", ud)))
+		return 1
+	}))
+	ud.Metatable = mt
+	return ud
+}
+
+func sandbox(L *lua.LState) {
+	deny := func(name string) *lua.LFunction {
+		return L.NewFunction(func(L *lua.LState) int {
+			L.RaiseError("%s is not available in the sandbox", name)
+			return 0
+		})
+	}
+	ost := L.GetGlobal("os").(*lua.LTable)
+	for _, n := range []string{"execute", "remove", "rename", "tmpname", "exit"} {
+		ost.RawSetString(n, deny("os."+n))
+	}
+	iot := L.GetGlobal("io").(*lua.LTable)
+	iot.RawSetString("popen", deny("io.popen"))
+	origOpen := iot.RawGetString("open").(*lua.LFunction)
+	iot.RawSetString("open", L.NewFunction(func(L *lua.LState) int {
+		mode := L.OptString(2, "r")
+		if strings.ContainsAny(mode, "wa+") {
+			L.Push(lua.LNil)
+			L.Push(lua.LString(L.CheckString(1) + ": writing files is not available in the sandbox"))
+			return 2
+		}
+		return origOpen.GFunction(L)
+	}))
+	origOutput := iot.RawGetString("output")
+	iot.RawSetString("output", L.NewFunction(func(L *lua.LState) int {
+		if _, isName := L.Get(1).(lua.LString); isName {
+			L.RaiseError("io.output to a file is not available in the sandbox")
+		}
+		L.Push(origOutput)
+		L.Insert(L.Get(-1), 1)
+		L.Pop(1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
+	L.SetGlobal("debug", lua.LNil)
+	pkg := L.GetGlobal("package").(*lua.LTable)
+	pkg.RawSetString("loadlib", deny("package.loadlib"))
+	if loaded, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable); ok {
+		loaded.RawSetString("debug", lua.LNil)
+	}
+}
+
+func allowModules(L *lua.LState, names []string) {
+	allow := map[string]bool{}
+	for _, n := range names {
+		allow[n] = true
+	}
+	pkg := L.GetGlobal("package").(*lua.LTable)
+	if pre, ok := pkg.RawGetString("preload").(*lua.LTable); ok {
+		var drop []lua.LValue
+		pre.ForEach(func(k, _ lua.LValue) {
+			if s, ok := k.(lua.LString); ok && !allow[string(s)] {
+				drop = append(drop, k)
+			}
+		})
+		for _, k := range drop {
+			pre.RawSet(k, lua.LNil)
+		}
+	}
+	// Only the preload searcher stays: no Lua files from package.path.
+	if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
+		first := loaders.RawGetInt(1)
+		for i := loaders.Len(); i >= 1; i-- {
+			loaders.RawSetInt(i, lua.LNil)
+		}
+		loaders.RawSetInt(1, first)
+	}
+}
