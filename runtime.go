@@ -15,6 +15,8 @@ import (
 	"github.com/copas-lua/copas-lua/luamod/copas"
 	"github.com/copas-lua/copas-lua/luamod/coxpcall"
 	"github.com/copas-lua/copas-lua/luamod/ltn12"
+	"github.com/copas-lua/copas-lua/luamod/mime"
+	"github.com/copas-lua/copas-lua/luamod/protocol"
 	"github.com/copas-lua/copas-lua/luamod/socket"
 	"github.com/copas-lua/copas-lua/luamod/ssl"
 	"github.com/copas-lua/copas-lua/scheduler"
@@ -62,6 +64,8 @@ func New(opts ...Option) *Runtime {
 	ltn12.Preload(L)
 	copas.Preload(L)
 	ssl.Preload(L)
+	mime.Preload(L)
+	protocol.Preload(L)
 	r.applyConfig()
 	return r
 }

@@ -1,0 +1,61 @@
+// Package protocol provides LuaSocket 3's protocol layers — socket.url,
+// socket.headers, socket.tp, socket.http, socket.smtp and socket.ftp — as
+// Lua modules written for copas-lua and embedded here. They use only the
+// plain LuaSocket API, so inside a Copas thread every socket operation
+// parks the thread instead of blocking, and the same code serves the
+// copas.http/ftp/smtp wrappers.
+//
+// Goroutine contract: Preload and the loaders run on the goroutine that
+// owns the Lua state (the loop goroutine).
+package protocol
+
+import (
+	"embed"
+	"io/fs"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+//go:embed lua/*.lua internal/*.lua
+var sources embed.FS
+
+// Modules lists the module names Preload registers.
+func Modules() []string {
+	entries, _ := fs.ReadDir(sources, "lua")
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, "socket."+strings.TrimSuffix(e.Name(), ".lua"))
+	}
+	return names
+}
+
+// Preload registers every socket.<name> module of lua/<name>.lua in L's
+// package.preload, and the shared engines of internal/<name>.lua as
+// "copaslua.<name>" (not LuaSocket names: copas.http builds on them too).
+// Loop goroutine only.
+func Preload(L *lua.LState) {
+	for _, mod := range Modules() {
+		src, _ := sources.ReadFile("lua/" + strings.TrimPrefix(mod, "socket.") + ".lua")
+		L.PreloadModule(mod, loader(mod, string(src)))
+	}
+	internal, _ := fs.ReadDir(sources, "internal")
+	for _, e := range internal {
+		src, _ := sources.ReadFile("internal/" + e.Name())
+		mod := "copaslua." + strings.TrimSuffix(e.Name(), ".lua")
+		L.PreloadModule(mod, loader(mod, string(src)))
+	}
+}
+
+func loader(mod, src string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		fn, err := L.Load(strings.NewReader(src), "="+mod)
+		if err != nil {
+			L.RaiseError("%s: %v", mod, err)
+		}
+		L.Push(fn)
+		L.Push(lua.LString(mod))
+		L.Call(1, 1)
+		return 1
+	}
+}
