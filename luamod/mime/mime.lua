@@ -2,7 +2,6 @@
 -- transforms of mime.core (which is passed in and returned extended).
 local mime = ...
 local ltn12 = require "ltn12"
-local type, tostring, error = type, tostring, error
 local cycle = ltn12.filter.cycle
 
 local encodet, decodet, wrapt = {}, {}, {}
@@ -39,21 +38,8 @@ wrapt["quoted-printable"] = function()
 end
 
 -- A chooser picks a factory by name; a non-string first argument selects
--- "default" and shifts the arguments.
-local function chooser(t)
-  return function(name, a, b)
-    if type(name) ~= "string" then
-      b = a
-      a = name
-      name = "default"
-    end
-    local factory = t[name or "nil"]
-    if factory == nil then
-      error("unknown key (" .. tostring(name) .. ")", 3)
-    end
-    return factory(a, b)
-  end
-end
+-- "default" (socket.choose has exactly LuaSocket's mime semantics).
+local chooser = require("socket").choose
 
 mime.encode = chooser(encodet)
 mime.decode = chooser(decodet)
