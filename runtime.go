@@ -14,6 +14,7 @@ import (
 
 	"github.com/copas-lua/copas-lua/luamod/copas"
 	"github.com/copas-lua/copas-lua/luamod/coxpcall"
+	"github.com/copas-lua/copas-lua/luamod/gluahttp"
 	"github.com/copas-lua/copas-lua/luamod/ltn12"
 	"github.com/copas-lua/copas-lua/luamod/mime"
 	"github.com/copas-lua/copas-lua/luamod/protocol"
@@ -66,6 +67,7 @@ func New(opts ...Option) *Runtime {
 	ssl.Preload(L)
 	mime.Preload(L)
 	protocol.Preload(L)
+	gluahttp.Preload(L)
 	r.applyConfig()
 	return r
 }

@@ -1,0 +1,288 @@
+// Package gluahttp provides module "http" with the API of
+// cjoudrey/gluahttp (get, post, put, patch, delete, head, request,
+// request_batch) on Go's net/http, written for copas-lua.
+//
+// Called from a Copas thread, a request parks the thread and runs on a
+// helper goroutine, so other threads go on; called from the main script
+// it blocks, like any plain LuaSocket call. Lua values are only built and
+// read on the loop goroutine: request tables are turned into Go requests
+// before any goroutine starts, and responses into Lua tables after the
+// result was posted back (request_batch included, unlike gluahttp).
+//
+// Goroutine contract: Preload, the loader and every Lua function run on the
+// loop goroutine that owns the Lua state.
+package gluahttp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/copas-lua/copas-lua/scheduler"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Preload registers module "http" using http.DefaultClient's transport.
+// Loop goroutine only.
+func Preload(L *lua.LState) {
+	L.PreloadModule("http", NewLoader(&http.Client{}))
+}
+
+// NewLoader returns a loader for module "http" that sends requests with
+// client. The client is used from helper goroutines and must be safe for
+// concurrent use (every *http.Client is).
+func NewLoader(client *http.Client) lua.LGFunction {
+	return func(L *lua.LState) int {
+		loop := scheduler.Of(L)
+		if loop == nil {
+			L.RaiseError("http: no scheduler in this Lua state")
+		}
+		m := &module{client: client, loop: loop}
+		mod := L.NewTable()
+		for _, method := range []string{"get", "post", "put", "patch", "delete", "head"} {
+			verb := strings.ToUpper(method)
+			mod.RawSetString(method, loop.WrapGo(func(L *lua.LState) int {
+				return m.single(L, verb, 1)
+			}))
+		}
+		mod.RawSetString("request", loop.WrapGo(func(L *lua.LState) int {
+			return m.single(L, strings.ToUpper(L.CheckString(1)), 2)
+		}))
+		mod.RawSetString("request_batch", loop.WrapGo(m.batch))
+		L.Push(mod)
+		return 1
+	}
+}
+
+type module struct {
+	client *http.Client
+	loop   *scheduler.Loop
+}
+
+// prepared is a request built from Lua values, ready to run off the loop.
+type prepared struct {
+	req     *http.Request
+	timeout time.Duration
+}
+
+// result is what a finished request carries back to the loop.
+type result struct {
+	status  int
+	headers http.Header
+	cookies []*http.Cookie
+	body    []byte
+	url     string
+	err     error
+}
+
+// build turns a method, URL and gluahttp options table into a Go request
+// (loop goroutine: it reads Lua tables).
+func build(method string, rawurl string, opts *lua.LTable) (*prepared, error) {
+	var body io.Reader
+	contentType := ""
+	timeout := time.Duration(0)
+	if opts != nil {
+		if f, ok := opts.RawGetString("form").(lua.LString); ok {
+			body = strings.NewReader(string(f))
+			contentType = "application/x-www-form-urlencoded"
+		}
+		if b, ok := opts.RawGetString("body").(lua.LString); ok {
+			body = strings.NewReader(string(b))
+		}
+		switch t := opts.RawGetString("timeout").(type) {
+		case lua.LNumber:
+			timeout = time.Duration(float64(t) * float64(time.Second))
+		case lua.LString:
+			d, err := time.ParseDuration(string(t))
+			if err != nil {
+				return nil, fmt.Errorf("invalid timeout %q: %v", string(t), err)
+			}
+			timeout = d
+		}
+	}
+	req, err := http.NewRequest(method, rawurl, body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if opts != nil {
+		if q, ok := opts.RawGetString("query").(lua.LString); ok {
+			req.URL.RawQuery = string(q)
+		}
+		if h, ok := opts.RawGetString("headers").(*lua.LTable); ok {
+			h.ForEach(func(k, v lua.LValue) {
+				name, value := k.String(), v.String()
+				if strings.EqualFold(name, "host") {
+					req.Host = value
+					return
+				}
+				req.Header.Set(name, value)
+			})
+		}
+		if c, ok := opts.RawGetString("cookies").(*lua.LTable); ok {
+			c.ForEach(func(k, v lua.LValue) {
+				req.AddCookie(&http.Cookie{Name: k.String(), Value: v.String()})
+			})
+		}
+		if a, ok := opts.RawGetString("auth").(*lua.LTable); ok {
+			req.SetBasicAuth(a.RawGetString("user").String(), a.RawGetString("pass").String())
+		}
+	}
+	return &prepared{req: req, timeout: timeout}, nil
+}
+
+// do runs one request; it must not touch Lua values (helper goroutines).
+func (m *module) do(ctx context.Context, p *prepared) *result {
+	if p.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.timeout)
+		defer cancel()
+	}
+	resp, err := m.client.Do(p.req.WithContext(ctx))
+	if err != nil {
+		return &result{err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return &result{err: err}
+	}
+	return &result{
+		status:  resp.StatusCode,
+		headers: resp.Header,
+		cookies: resp.Cookies(),
+		body:    body,
+		url:     resp.Request.URL.String(),
+	}
+}
+
+// table converts a result to gluahttp's response table. Loop goroutine.
+func (r *result) table(L *lua.LState) *lua.LTable {
+	t := L.NewTable()
+	t.RawSetString("status_code", lua.LNumber(r.status))
+	t.RawSetString("body", lua.LString(r.body))
+	t.RawSetString("body_size", lua.LNumber(len(r.body)))
+	t.RawSetString("url", lua.LString(r.url))
+	h := L.NewTable()
+	for k := range r.headers {
+		h.RawSetString(k, lua.LString(r.headers.Get(k)))
+	}
+	t.RawSetString("headers", h)
+	c := L.NewTable()
+	for _, ck := range r.cookies {
+		c.RawSetString(ck.Name, lua.LString(ck.Value))
+	}
+	t.RawSetString("cookies", c)
+	return t
+}
+
+// finish pushes (response) or (nil, message).
+func (r *result) push(L *lua.LState) []lua.LValue {
+	if r.err != nil {
+		return []lua.LValue{lua.LNil, lua.LString(r.err.Error())}
+	}
+	return []lua.LValue{r.table(L)}
+}
+
+// run executes work and returns its Lua results: parked on a helper
+// goroutine inside a task, or blocking where the caller cannot park.
+func (m *module) run(L *lua.LState, work func(ctx context.Context) func(L *lua.LState) []lua.LValue) int {
+	if !m.loop.CanPark(L) {
+		vals := work(context.Background())(L)
+		for _, v := range vals {
+			L.Push(v)
+		}
+		return len(vals)
+	}
+	return m.loop.Yield(L, scheduler.OpFunc(func(w scheduler.Waiter) {
+		ctx, cancel := context.WithCancel(context.Background())
+		w.OnCancel(cancel)
+		m.loop.Go(func() func() {
+			done := work(ctx)
+			return func() {
+				cancel()
+				if w.Valid() {
+					w.Resume(done(m.loop.L)...)
+				}
+			}
+		})
+	}))
+}
+
+// single implements get/post/…/request: arguments (url, options) start at
+// index n.
+func (m *module) single(L *lua.LState, method string, n int) int {
+	rawurl := L.CheckString(n)
+	opts := L.OptTable(n+1, nil)
+	p, err := build(method, rawurl, opts)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	return m.run(L, func(ctx context.Context) func(L *lua.LState) []lua.LValue {
+		return m.do(ctx, p).push
+	})
+}
+
+// batch implements request_batch({ {method, url, options}, … }): all
+// requests run concurrently; it returns the responses (nil where a
+// request failed) and, if any failed, a table of error messages.
+func (m *module) batch(L *lua.LState) int {
+	list := L.CheckTable(1)
+	n := list.Len()
+	preps := make([]*prepared, n)
+	results := make([]*result, n)
+	for i := 1; i <= n; i++ {
+		spec, ok := list.RawGetInt(i).(*lua.LTable)
+		if !ok {
+			results[i-1] = &result{err: fmt.Errorf("request %d: table expected", i)}
+			continue
+		}
+		method := strings.ToUpper(spec.RawGetInt(1).String())
+		opts, _ := spec.RawGetInt(3).(*lua.LTable)
+		p, err := build(method, spec.RawGetInt(2).String(), opts)
+		if err != nil {
+			results[i-1] = &result{err: err}
+			continue
+		}
+		preps[i-1] = p
+	}
+	return m.run(L, func(ctx context.Context) func(L *lua.LState) []lua.LValue {
+		var wg sync.WaitGroup
+		for i, p := range preps {
+			if p == nil {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = m.do(ctx, p)
+			}()
+		}
+		wg.Wait()
+		return func(L *lua.LState) []lua.LValue {
+			resps, errs := L.CreateTable(n, 0), L.CreateTable(n, 0)
+			failed := false
+			for i, r := range results {
+				if r.err != nil {
+					failed = true
+					errs.RawSetInt(i+1, lua.LString(r.err.Error()))
+					continue
+				}
+				resps.RawSetInt(i+1, r.table(L))
+			}
+			if failed {
+				return []lua.LValue{resps, errs}
+			}
+			return []lua.LValue{resps}
+		}
+	})
+}
+
