@@ -285,4 +285,3 @@ func (m *module) batch(L *lua.LState) int {
 		}
 	})
 }
-
