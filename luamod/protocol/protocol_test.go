@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,6 +120,9 @@ func testServer(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
 		w.WriteHeader(code)
+	})
+	mux.HandleFunc("/absredirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
 	})
 	mux.HandleFunc("/conn", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, r.RemoteAddr)
@@ -431,5 +435,89 @@ end)
 				}
 			}
 		})
+	}
+}
+
+// connectProxy is an HTTP proxy that only does CONNECT, counting tunnels.
+func connectProxy(t *testing.T) (string, *int32) {
+	var tunnels int32
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		up, err := net.Dial("tcp", r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		atomic.AddInt32(&tunnels, 1)
+		w.WriteHeader(http.StatusOK)
+		c, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		go func() { io.Copy(up, buf); up.Close() }()
+		io.Copy(c, up)
+		c.Close()
+	}))
+	t.Cleanup(func() { ln.Close() })
+	return "http://" + ln.Addr().String(), &tunnels
+}
+
+func TestHTTPS(t *testing.T) {
+	tlsSrv := httptest.NewTLSServer(testServer(t).Config.Handler)
+	t.Cleanup(tlsSrv.Close)
+	plain := testServer(t)
+	proxy, tunnels := connectProxy(t)
+	runLua(t, map[string]any{"TLS": tlsSrv.URL, "PLAIN": plain.URL, "PROXY": proxy}, `
+local ltn12 = require "ltn12"
+-- socket.http goes through ssl.https for https URLs (which verifies
+-- unless told not to: the test server's certificate is self-signed)
+local st = {}
+local one, code = require("socket.http").request{ url = TLS .. "/hello", verify = "none", sink = ltn12.sink.table(st) }
+eq(table.concat(st), "hello world", "socket.http https: " .. tostring(code)); eq(code, 200, "code")
+copas.addthread(function()
+  local b, c = copas.http.request(TLS .. "/hello")
+  eq(b, "hello world", "copas.http https: " .. tostring(c))
+  local t = {}
+  local r, c2, h2 = copas.http.request{ url = TLS .. "/echo", method = "POST",
+    source = ltn12.source.string(("s"):rep(100000)), sink = ltn12.sink.table(t) }
+  eq(c2, 200, "https post"); eq(#table.concat(t), 100000, "https echo size")
+  -- http -> https redirect is followed; https -> http only with redirect = "all"
+  r, c2 = copas.http.request{ url = TLS .. "/redirect?n=0" }
+  eq(c2, 200, "https -> https redirect")
+  local ok, err = copas.http.request{ url = TLS .. "/absredirect?to=" .. PLAIN .. "/hello" }
+  eq(ok, nil, "https -> http refused"); eq(err, "Unallowed insecure redirect https to http", "refusal message")
+  t = {}
+  ok, c2 = copas.http.request{ url = TLS .. "/absredirect?to=" .. PLAIN .. "/hello", redirect = "all", sink = ltn12.sink.table(t) }
+  eq(c2, 200, "redirect = all"); eq(table.concat(t), "hello world", "redirected to http")
+  t = {}
+  ok, c2 = copas.http.request{ url = PLAIN .. "/absredirect?to=" .. TLS .. "/hello", sink = ltn12.sink.table(t) }
+  eq(c2, 200, "http -> https"); eq(table.concat(t), "hello world", "redirected to https")
+  -- keep-alive over TLS
+  local seen = {}
+  for i = 1, 3 do
+    t = {}
+    copas.http.request{ url = TLS .. "/conn", keepalive = true, sink = ltn12.sink.table(t) }
+    seen[table.concat(t)] = true
+  end
+  local n = 0 for _ in pairs(seen) do n = n + 1 end
+  eq(n, 1, "keepalive over https")
+  copas.http.closeidle()
+  -- https through a CONNECT proxy (opt-in)
+  t = {}
+  ok, c2 = copas.http.request{ url = TLS .. "/hello", proxy = PROXY, tunnel = true, sink = ltn12.sink.table(t) }
+  eq(c2, 200, "tunnel: " .. tostring(c2)); eq(table.concat(t), "hello world", "tunnel body")
+  DONE = true
+end)
+`, true)
+	if atomic.LoadInt32(tunnels) != 1 {
+		t.Errorf("tunnels = %d, want 1", atomic.LoadInt32(tunnels))
 	}
 }
