@@ -301,3 +301,30 @@ func TestDiff(t *testing.T) {
 		t.Errorf("diff:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// The progress line is drawn only on a terminal and erased before results
+// and the summary, so the final line stays clean.
+func TestProgressLine(t *testing.T) {
+	var b bytes.Buffer
+	rep := &TextReporter{W: &b, Progress: true, Files: 2}
+	rep.Started("a_test.lua")
+	rep.Started("b_test.lua")
+	rep.FileDone(FileResult{File: "a_test.lua", Results: []Result{{File: "a_test.lua", Status: Fail, Where: "a_test.lua:3", Message: "boom"}}})
+	rep.FileDone(FileResult{File: "b_test.lua", Results: []Result{{File: "b_test.lua", Status: Pass}}})
+	rep.Finish(Summary{Passed: 1, Failed: 1})
+	out := b.String()
+	for _, s := range []string{"[0/2 files] 0 passed, 0 failed  running a_test.lua, b_test.lua", "[1/2 files] 0 passed, 1 failed  running b_test.lua",
+		"\r\x1b[K--- FAIL: a_test.lua (0.00s)\n    a_test.lua:3: boom\n", "\r\x1b[K1 passed, 1 failed\n"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%q", s, out)
+		}
+	}
+	b.Reset()
+	rep = &TextReporter{W: &b, Files: 1}
+	rep.Started("a_test.lua")
+	rep.FileDone(FileResult{File: "a_test.lua"})
+	rep.Finish(Summary{})
+	if b.String() != "0 passed, 0 failed\n" {
+		t.Errorf("without a terminal: %q", b.String())
+	}
+}
