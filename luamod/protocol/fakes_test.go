@@ -19,7 +19,6 @@ type fakeSMTP struct {
 	ln   net.Listener
 	mu   sync.Mutex
 	msgs []smtpMsg
-	wg   sync.WaitGroup
 }
 
 type smtpMsg struct {
@@ -29,26 +28,34 @@ type smtpMsg struct {
 	user string
 }
 
-func startSMTP(t *testing.T) *fakeSMTP {
+// listenAndServe accepts loopback connections and serves each on its own
+// goroutine until the test ends; cleanup waits for all of them.
+func listenAndServe(t *testing.T, serve func(net.Conn)) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &fakeSMTP{ln: ln}
-	s.wg.Add(1)
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); s.serve(c) }()
+			wg.Add(1)
+			go func() { defer wg.Done(); serve(c) }()
 		}
 	}()
-	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln
+}
+
+func startSMTP(t *testing.T) *fakeSMTP {
+	s := &fakeSMTP{}
+	s.ln = listenAndServe(t, s.serve)
 	return s
 }
 
@@ -147,29 +154,11 @@ type fakeFTP struct {
 	mu     sync.Mutex
 	files  map[string]string
 	cmds   []string
-	wg     sync.WaitGroup
 }
 
-func startFTP(t *testing.T, files map[string]string) *fakeFTP {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fakeFTP{ln: ln, files: files}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); s.serve(c) }()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+func startFTP(t *testing.T, files map[string]string, noEPSV bool) *fakeFTP {
+	s := &fakeFTP{files: files, noEPSV: noEPSV}
+	s.ln = listenAndServe(t, s.serve)
 	return s
 }
 

@@ -396,8 +396,7 @@ func TestFTP(t *testing.T) {
 	for _, noEPSV := range []bool{false, true} {
 		t.Run(fmt.Sprintf("noEPSV=%v", noEPSV), func(t *testing.T) {
 			big := strings.Repeat("0123456789", 50000)
-			s := startFTP(t, map[string]string{"file.txt": "file contents\n", "big.bin": big})
-			s.noEPSV = noEPSV
+			s := startFTP(t, map[string]string{"file.txt": "file contents\n", "big.bin": big}, noEPSV)
 			runLua(t, map[string]any{"PORT": s.port(), "BIGSIZE": len(big)}, `
 local ftp = require "socket.ftp"
 local ltn12 = require "ltn12"
