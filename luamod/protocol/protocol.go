@@ -5,6 +5,22 @@
 // parks the thread instead of blocking, and the same code serves the
 // copas.http/ftp/smtp wrappers.
 //
+// Differences from LuaSocket 3.1 (deliberate):
+//   - socket.url.parse takes the authority up to the first "/" (LuaSocket
+//     3.0/3.1 releases and their urltest.lua; git HEAD also stops at "?"
+//     and "#"). socket.url.absolute removes dot segments with a segment
+//     stack: same results on urltest.lua and ordinary URLs, but it never
+//     eats the host on inputs like ("http://h/../", "?a").
+//   - socket.http: an empty chunk from a request source is skipped
+//     (LuaSocket would send "0\r\n\r\n" and end the body early); IPv6
+//     hosts are bracketed in the Host header; 308 redirects are followed;
+//     reqt.timeout (a number) is honoured. Opt-in keep-alive
+//     (reqt.keepalive or http.KEEPALIVE) is shared with copas.http.
+//   - socket.ftp enters passive mode with EPSV and falls back to PASV when
+//     the server rejects EPSV; data connections use the create function.
+//   - socket.smtp.message builds the message from ltn12 sources instead of
+//     a coroutine.
+//
 // Goroutine contract: Preload and the loaders run on the goroutine that
 // owns the Lua state (the loop goroutine).
 package protocol
