@@ -255,6 +255,26 @@ func (r *Runtime) resolve(fn any) (*lua.LFunction, error) {
 	return nil, fmt.Errorf("copaslua: cannot call a %T", fn)
 }
 
+// Serve accepts connections on ln and runs handler(sock) for each as a
+// Copas thread, sock being a Copas-wrapped LuaSocket client; the socket is
+// closed when the handler returns. handler is a *lua.LFunction or the name
+// of a global function. Serve returns once the listener is registered;
+// connections are then accepted on a helper goroutine until ctx is done or
+// ln fails, and ln is closed at the end. While it serves, Run keeps
+// running. Only TCP listeners are supported. Call it on the loop
+// goroutine (typically before Run) or from any other goroutine while Run
+// is running.
+func (r *Runtime) Serve(ctx context.Context, ln net.Listener, handler any) error {
+	var regErr error
+	register := func() { regErr = r.serveOnLoop(ctx, ln, handler) }
+	if r.onLoop() {
+		register()
+	} else if err := r.postWait(ctx, register); err != nil {
+		return err
+	}
+	return regErr
+}
+
 const serveGlue = `
 local copas = require "copas"
 require "socket"
@@ -268,90 +288,68 @@ return function(handler, skt, done)
   end)
 end`
 
-// Serve accepts connections on ln and runs handler(sock) for each as a
-// Copas thread, sock being a Copas-wrapped LuaSocket client; the socket is
-// closed when the handler returns. handler is a *lua.LFunction or the name
-// of a global function. Serve blocks until ctx is done or ln fails, then
-// closes ln and returns (nil after cancellation). Only TCP listeners are
-// supported. Safe to call from any goroutine except the loop's; the loop
-// must be running (Run). The loop counts as busy while Serve runs.
-func (r *Runtime) Serve(ctx context.Context, ln net.Listener, handler any) error {
-	var start func(conn net.Conn)
-	limit := r.cfg.maxConns
-	var sem chan struct{}
-	if limit > 0 {
-		sem = make(chan struct{}, limit)
-	}
-	err := r.postWait(ctx, func() {
-		h, err := r.resolve(handler)
-		if err != nil {
-			start = nil
-			r.logf("serve: %v", err)
-			return
-		}
-		fn, err := r.L.LoadString(serveGlue)
-		if err != nil {
-			panic(err) // a bug in serveGlue
-		}
-		rets, errv, ok := r.loop.ProtectedCall(fn)
-		if !ok || len(rets) == 0 {
-			r.logf("serve: %v", errv)
-			return
-		}
-		spawn := rets[0]
-		r.loop.Hold()
-		start = func(conn net.Conn) {
-			r.loop.Post(func() {
-				skt, err := socket.Adopt(r.L, conn)
-				if err != nil {
-					r.logf("serve: %v", err)
-					if sem != nil {
-						<-sem
-					}
-					return
-				}
-				done := r.L.NewFunction(func(*lua.LState) int {
-					if sem != nil {
-						<-sem
-					}
-					return 0
-				})
-				if _, e, ok := r.loop.ProtectedCall(spawn, h, skt, done); !ok {
-					r.logf("serve: %v", e)
-				}
-			})
-		}
-	})
+func (r *Runtime) serveOnLoop(ctx context.Context, ln net.Listener, handler any) error {
+	h, err := r.resolve(handler)
 	if err != nil {
 		return err
 	}
-	if start == nil {
-		return fmt.Errorf("copaslua: bad handler %v", handler)
+	fn, err := r.L.LoadString(serveGlue)
+	if err != nil {
+		return err
 	}
-	defer r.loop.Post(r.loop.Release)
+	rets, errv, ok := r.loop.ProtectedCall(fn)
+	if !ok || len(rets) == 0 {
+		return fmt.Errorf("copaslua: serve: %v", errv)
+	}
+	spawn := rets[0]
+	var sem chan struct{}
+	if r.cfg.maxConns > 0 {
+		sem = make(chan struct{}, r.cfg.maxConns)
+	}
+	start := func(conn net.Conn) {
+		r.loop.Post(func() {
+			release := func() {
+				if sem != nil {
+					<-sem
+				}
+			}
+			skt, err := socket.Adopt(r.L, conn)
+			if err != nil {
+				r.logf("serve: %v", err)
+				release()
+				return
+			}
+			done := r.L.NewFunction(func(*lua.LState) int { release(); return 0 })
+			if _, e, ok := r.loop.ProtectedCall(spawn, h, skt, done); !ok {
+				r.logf("serve: %v", e)
+			}
+		})
+	}
+	r.loop.Hold()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	for {
-		if sem != nil {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				ln.Close()
-				return nil
-			}
-		}
-		conn, err := ln.Accept()
-		if err != nil {
+	go func() {
+		defer r.loop.Post(r.loop.Release)
+		defer stop()
+		defer ln.Close()
+		for {
 			if sem != nil {
-				<-sem
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
 			}
-			if ctx.Err() != nil {
-				return nil
+			conn, err := ln.Accept()
+			if err != nil {
+				if ctx.Err() == nil {
+					r.logf("serve: %v", err)
+				}
+				return
 			}
-			return err
+			start(conn)
 		}
-		start(conn)
-	}
+	}()
+	return nil
 }
 
 // Stats are the counters of copas.status().

@@ -46,8 +46,9 @@ func TestServeManyClients(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- rt.Serve(ctx, ln, "echo") }()
+	if err := rt.Serve(ctx, ln, "echo"); err != nil {
+		t.Fatal(err)
+	}
 
 	const clients = 1000
 	var wg sync.WaitGroup
@@ -78,9 +79,6 @@ func TestServeManyClients(t *testing.T) {
 	go func() { wg.Wait(); cancel() }()
 	if err := rt.Run(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run: %v", err)
-	}
-	if err := <-served; err != nil {
-		t.Errorf("Serve: %v", err)
 	}
 	close(errs)
 	for err := range errs {
@@ -225,8 +223,9 @@ func TestShutdownOpenConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- rt.Serve(ctx, ln, "idle") }()
+	if err := rt.Serve(ctx, ln, "idle"); err != nil {
+		t.Fatal(err)
+	}
 	var conns []net.Conn
 	for i := 0; i < 20; i++ {
 		c, err := net.Dial("tcp", ln.Addr().String())
@@ -242,7 +241,6 @@ func TestShutdownOpenConnections(t *testing.T) {
 	if err := rt.Run(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run: %v", err)
 	}
-	<-served
 	for _, c := range conns {
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, err := c.Read(make([]byte, 1)); err != io.EOF {

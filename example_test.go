@@ -29,8 +29,9 @@ func ExampleRuntime_Serve() {
 	}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- rt.Serve(ctx, ln, "greet") }()
+	if err := rt.Serve(ctx, ln, "greet"); err != nil {
+		panic(err)
+	}
 
 	reply := make(chan string, 1)
 	go func() {
@@ -45,8 +46,7 @@ func ExampleRuntime_Serve() {
 		reply <- strings.TrimSpace(line)
 		cancel()
 	}()
-	_ = rt.Run(ctx) // returns when cancel() is called
-	<-served
+	_ = rt.Run(ctx) // serves until cancel() is called
 	fmt.Println(<-reply)
 	// Output: hello, gopher
 }

@@ -65,11 +65,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	go func() {
-		if err := rt.Serve(ctx, ln, "lines"); err != nil {
-			log.Print(err)
-		}
-	}()
+	if err := rt.Serve(ctx, ln, "lines"); err != nil {
+		log.Fatal(err)
+	}
 
 	srv := &http.Server{Addr: *httpAddr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := rt.Call(r.Context(), "http_handler", r.Method, r.URL.Path)
