@@ -24,17 +24,7 @@ func (r *Runtime) Load(src io.Reader, name string) (*lua.LFunction, error) {
 }
 
 func loadChunk(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
-	chunk, err := parse.Parse(src, name)
-	if err != nil {
-		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
-	}
-	proto, err := lua.Compile(rewrite.Chunk(chunk), name)
-	if err != nil {
-		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
-	}
-	// LState.Load uses L.Env too (currentEnv), so setfenv/getfenv see the
-	// same thing as before.
-	return L.NewFunctionFromProto(proto), nil
+	return rewrite.Load(L, src, name)
 }
 
 // installLoaders replaces loadstring, load, loadfile, dofile and the Lua

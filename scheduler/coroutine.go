@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	_ "embed"
+	"github.com/copas-lua/copas-lua/internal/rewrite"
 	"runtime"
 	"strings"
 	"sync"
@@ -129,7 +130,7 @@ func (l *Loop) installCoroutines() {
 		return 1
 	})
 
-	fn, err := L.Load(strings.NewReader(shimSource), "=[copas-lua coroutine shim]")
+	fn, err := rewrite.Load(L, strings.NewReader(shimSource), "=[copas-lua coroutine shim]")
 	if err != nil {
 		panic(err)
 	}

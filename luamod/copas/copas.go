@@ -9,6 +9,7 @@ package copas
 
 import (
 	"embed"
+	"github.com/copas-lua/copas-lua/internal/rewrite"
 	"io/fs"
 	"strings"
 
@@ -33,7 +34,7 @@ func Preload(L *lua.LState) {
 		src, _ := sources.ReadFile("lua/" + e.Name())
 		mod := "copas." + name
 		L.PreloadModule(mod, func(L *lua.LState) int {
-			fn, err := L.Load(strings.NewReader(string(src)), "="+mod)
+			fn, err := rewrite.Load(L, strings.NewReader(string(src)), "="+mod)
 			if err != nil {
 				L.RaiseError("%s: %v", mod, err)
 			}
@@ -51,7 +52,7 @@ func loadCopas(L *lua.LState) int {
 		L.RaiseError("copas: no scheduler in this Lua state")
 	}
 	src, _ := sources.ReadFile("lua/copas.lua")
-	fn, err := L.Load(strings.NewReader(string(src)), "=copas")
+	fn, err := rewrite.Load(L, strings.NewReader(string(src)), "=copas")
 	if err != nil {
 		L.RaiseError("copas: %v", err)
 	}

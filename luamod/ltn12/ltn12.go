@@ -7,6 +7,7 @@ package ltn12
 
 import (
 	_ "embed"
+	"github.com/copas-lua/copas-lua/internal/rewrite"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -23,7 +24,7 @@ func Preload(L *lua.LState) {
 // Loader runs the module and returns its table; usable with
 // L.PreloadModule or package.loaders. Loop goroutine only.
 func Loader(L *lua.LState) int {
-	fn, err := L.Load(strings.NewReader(source), "=[ltn12]")
+	fn, err := rewrite.Load(L, strings.NewReader(source), "=[ltn12]")
 	if err != nil {
 		L.RaiseError("ltn12: %v", err)
 	}

@@ -2,6 +2,7 @@ package socket
 
 import (
 	"errors"
+	"github.com/copas-lua/copas-lua/internal/rewrite"
 	"math"
 	"strconv"
 	"strings"
@@ -60,7 +61,7 @@ func setupMisc(L *lua.LState, loop *scheduler.Loop, mod *lua.LTable) {
 	mod.RawSetString("__unload", L.NewFunction(func(*lua.LState) int { return 0 }))
 	mod.RawSetString("sleep", loop.WrapGo(func(L *lua.LState) int { return miscSleep(L, loop) }))
 
-	fn, err := L.Load(strings.NewReader(miscExceptLua), "=[socket.except]")
+	fn, err := rewrite.Load(L, strings.NewReader(miscExceptLua), "=[socket.except]")
 	if err != nil {
 		panic(err)
 	}

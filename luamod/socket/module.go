@@ -8,6 +8,7 @@ package socket
 
 import (
 	_ "embed"
+	"github.com/copas-lua/copas-lua/internal/rewrite"
 	"strings"
 
 	"github.com/copas-lua/copas-lua/scheduler"
@@ -51,7 +52,7 @@ func loadSocket(L *lua.LState) int {
 	L.Call(1, 1)
 	core := L.Get(-1)
 	L.Pop(1)
-	fn, err := L.Load(strings.NewReader(socketLua), "=[socket]")
+	fn, err := rewrite.Load(L, strings.NewReader(socketLua), "=[socket]")
 	if err != nil {
 		L.RaiseError("socket: %v", err)
 	}

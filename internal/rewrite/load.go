@@ -1,0 +1,25 @@
+package rewrite
+
+import (
+	"io"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Load compiles Lua source like LState.Load, with Chunk applied, so the
+// gopher-lua miscompilations it works around cannot reach the code. Errors
+// are *lua.ApiError of type ApiErrorSyntax, as LState.Load returns. The
+// function's environment is L's global table. Every embedded Lua source of
+// the project loads through here. Loop goroutine only.
+func Load(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
+	chunk, err := parse.Parse(src, name)
+	if err != nil {
+		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
+	}
+	proto, err := lua.Compile(Chunk(chunk), name)
+	if err != nil {
+		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
+	}
+	return L.NewFunctionFromProto(proto), nil
+}
