@@ -1,5 +1,7 @@
 -- Copas threads: addthread, pause, wakeup, removethread, errors, loop/step.
 local copas = require "copas"
+-- copas-lua differs from Copas 4.11 on purpose in a few places (README)
+local OURS = copas._DESCRIPTION:find("copas-lua", 1, true) ~= nil
 
 local order = {}
 copas.addthread(function(a, b)
@@ -87,7 +89,7 @@ assert(copas.finished())
 local fired
 copas(function()
   copas.timeout(0.01, function(co) fired = co end)
-  copas.pause(0.05)
+  copas.pause(0.3) -- Copas 4.11's timer wheel ticks every 0.1 s
   fired = fired and coroutine.status(fired)
 end)
 assert(fired == "running" or fired == "normal" or fired == "suspended", tostring(fired))
@@ -97,7 +99,7 @@ fired = nil
 copas(function()
   copas.timeout(0.01, function() fired = true end)
   copas.timeout(0)
-  copas.pause(0.03)
+  copas.pause(0.3)
 end)
 assert(fired == nil)
 local ok, err = pcall(copas.timeout, -1, print)
@@ -118,15 +120,18 @@ copas(function()
 end)
 assert(r == "inner")
 
--- nested user coroutine (generator) doing copas pauses
-local got = {}
-copas(function()
-  local gen = coroutine.wrap(function()
-    for i = 1, 3 do copas.pause(0.001); coroutine.yield(i) end
+-- nested user coroutine (generator) doing copas pauses (real Copas hands
+-- its internal yields to the generator's caller instead)
+if OURS then
+  local got = {}
+  copas(function()
+    local gen = coroutine.wrap(function()
+      for i = 1, 3 do copas.pause(0.001); coroutine.yield(i) end
+    end)
+    for _ = 1, 3 do got[#got + 1] = gen() end
   end)
-  for _ = 1, 3 do got[#got + 1] = gen() end
-end)
-assert(table.concat(got, ",") == "1,2,3")
+  assert(table.concat(got, ",") == "1,2,3")
+end
 
 -- thread names and bad input
 local co = copas.addthread(function() end)

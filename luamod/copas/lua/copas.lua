@@ -181,6 +181,23 @@ end
 
 function copas.receive(client, pattern, part)
   pattern = pattern or "*l"
+  if pattern == "*a" then
+    -- Copas reads non-blocking and retries, so unless the whole stream is
+    -- already there its final read sees only the close: nil, "closed",
+    -- everything. Reproduce that with one non-blocking attempt first.
+    client:settimeout(0)
+    local s, err, rest = client:receive(pattern, part)
+    if s or not is_socket_timeout[err] then
+      fairness()
+      return finish_io(s, err, rest)
+    end
+    arm(client, to_receive[client])
+    s, err, rest = client:receive(pattern, rest)
+    disarm()
+    fairness()
+    if s then return nil, "closed", s end
+    return finish_io(s, err, rest)
+  end
   arm(client, to_receive[client])
   local s, err, rest = client:receive(pattern, part)
   disarm()
