@@ -16,6 +16,7 @@ import (
 	_ "embed"
 	"strings"
 
+	"github.com/copas-lua/copas-lua/internal/rewrite"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -54,7 +55,7 @@ func Load(L *lua.LState) int {
 	L.Call(1, 1)
 	core := L.Get(-1)
 	L.Pop(1)
-	fn, err := L.Load(strings.NewReader(mimeLua), "=[mime]")
+	fn, err := rewrite.Load(L, strings.NewReader(mimeLua), "=[mime]")
 	if err != nil {
 		L.RaiseError("mime: %v", err)
 	}

@@ -30,6 +30,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/copas-lua/copas-lua/internal/rewrite"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -65,7 +66,7 @@ func Preload(L *lua.LState) {
 
 func loader(mod, src string) lua.LGFunction {
 	return func(L *lua.LState) int {
-		fn, err := L.Load(strings.NewReader(src), "="+mod)
+		fn, err := rewrite.Load(L, strings.NewReader(src), "="+mod)
 		if err != nil {
 			L.RaiseError("%s: %v", mod, err)
 		}
