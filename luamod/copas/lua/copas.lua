@@ -61,6 +61,16 @@ local to_send = weak("k")
 local to_receive = weak("k")
 local socket_errors = weak("k") -- threads that want raw timeout errors
 
+-- Copas exports its per-thread timeout registries when _G._TEST is set
+-- (its tests check they do not keep threads). Socket timeouts here are the
+-- socket's own deadlines, so there is nothing to register: the tables stay
+-- empty by construction.
+if rawget(_G, "_TEST") then
+  copas._socket_register = weak("k")
+  copas._operation_register = weak("k")
+  copas._timeout_flags = weak("k")
+end
+
 local servers = {}       -- server socket -> { thread = co, handler = fn }
 local nservers = 0
 
