@@ -435,7 +435,15 @@ function copas.handler(handler, sslparams)
     skt = copas.wrap(skt, sslparams)
     local p = skt.ssl_params
     if p.sni then skt:sni(p.sni.names, p.sni.strict) end
-    if p.wrap then skt:dohandshake(p.wrap) end
+    if p.wrap then
+      -- Unlike Copas 4.11, never hand the handler a connection whose
+      -- handshake timed out (it would run on a half-open TLS socket).
+      local ok, err = skt:dohandshake(p.wrap)
+      if not ok then
+        skt:close()
+        return nil, err
+      end
+    end
     return handler(skt, ...)
   end
 end
