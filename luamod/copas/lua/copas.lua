@@ -12,15 +12,21 @@ if package.loaded["socket.http"] and package.loaded["socket.http"].__copas_lua_o
   error("you must require copas before require'ing socket.http")
 end
 
-local socket = require "socket"
-local gettime = socket.gettime
+-- LuaSocket is loaded only when a socket function needs it: Copas also
+-- runs programs that use no sockets at all (its no_luasocket test).
+local socket_mod
+local function sockets()
+  socket_mod = socket_mod or package.loaded.socket or require("socket")
+  return socket_mod
+end
+local gettime = core.gettime
 local co_running = coroutine.running
 local co_status = coroutine.status
 local pcall, error, type, tostring, select, setmetatable, getmetatable, rawget =
       pcall, error, type, tostring, select, setmetatable, getmetatable, rawget
 local random, huge = math.random, math.huge
 
-local UDP_DATAGRAM_MAX = socket._DATAGRAMSIZE or 8192
+local UDP_DATAGRAM_MAX = 8192 -- socket._DATAGRAMSIZE
 
 local copas = {
   _COPYRIGHT = "Copyright (C) 2026 the copas-lua authors; API of Copas by the Kepler Project and Thijs Schreijer",
@@ -247,7 +253,7 @@ function copas.receivepartial(client, pattern, part)
     end
     local co = co_running()
     if co then io_wait[co] = client end
-    socket.select({ client }, nil, wait)
+    sockets().select({ client }, nil, wait)
     disarm()
   until false
 end
