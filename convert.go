@@ -1,10 +1,9 @@
 package copaslua
 
 import (
-	"fmt"
 	"reflect"
 
-	"github.com/yuin/gluamapper"
+	"github.com/copas-lua/copas-lua/internal/luaopts"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -102,16 +101,7 @@ func toGo(v lua.LValue, seen map[*lua.LTable]bool) any {
 }
 
 // Decode maps a Lua option table onto the Go struct pointed to by out
-// (field names match keys case-insensitively; `gluamapper:"name"` tags
-// rename), with gluamapper. Wrong types give an error naming the key.
-// Loop goroutine only.
-func Decode(v lua.LValue, out any) error {
-	t, ok := v.(*lua.LTable)
-	if !ok {
-		return fmt.Errorf("options must be a table, got %s", v.Type())
-	}
-	if err := gluamapper.Map(t, out); err != nil {
-		return fmt.Errorf("bad option: %w", err)
-	}
-	return nil
-}
+// with gluamapper: keys match field names case-insensitively,
+// `gluamapper:"name"` tags rename, and a value of the wrong type gives an
+// error naming its key. Loop goroutine only.
+func Decode(v lua.LValue, out any) error { return luaopts.Decode(v, out) }

@@ -16,6 +16,7 @@ package gluahttp
 import (
 	"context"
 	"fmt"
+	"github.com/copas-lua/copas-lua/internal/luaopts"
 	"io"
 	"net/http"
 	"strings"
@@ -79,30 +80,45 @@ type result struct {
 	err     error
 }
 
+// options are gluahttp's request options.
+type options struct {
+	Query   string
+	Form    string
+	Body    *string
+	Timeout any // seconds, or a Go duration string such as "1.5s"
+	Headers map[string]string
+	Cookies map[string]string
+	Auth    *struct{ User, Pass string }
+}
+
 // build turns a method, URL and gluahttp options table into a Go request
 // (loop goroutine: it reads Lua tables).
 func build(method string, rawurl string, opts *lua.LTable) (*prepared, error) {
+	var o options
+	if opts != nil {
+		if err := luaopts.Decode(opts, &o); err != nil {
+			return nil, err
+		}
+	}
 	var body io.Reader
 	contentType := ""
+	if o.Form != "" {
+		body = strings.NewReader(o.Form)
+		contentType = "application/x-www-form-urlencoded"
+	}
+	if o.Body != nil {
+		body = strings.NewReader(*o.Body)
+	}
 	timeout := time.Duration(0)
-	if opts != nil {
-		if f, ok := opts.RawGetString("form").(lua.LString); ok {
-			body = strings.NewReader(string(f))
-			contentType = "application/x-www-form-urlencoded"
+	switch t := o.Timeout.(type) {
+	case float64:
+		timeout = time.Duration(t * float64(time.Second))
+	case string:
+		d, err := time.ParseDuration(t)
+		if err != nil {
+			return nil, fmt.Errorf("invalid timeout %q: %v", t, err)
 		}
-		if b, ok := opts.RawGetString("body").(lua.LString); ok {
-			body = strings.NewReader(string(b))
-		}
-		switch t := opts.RawGetString("timeout").(type) {
-		case lua.LNumber:
-			timeout = time.Duration(float64(t) * float64(time.Second))
-		case lua.LString:
-			d, err := time.ParseDuration(string(t))
-			if err != nil {
-				return nil, fmt.Errorf("invalid timeout %q: %v", string(t), err)
-			}
-			timeout = d
-		}
+		timeout = d
 	}
 	req, err := http.NewRequest(method, rawurl, body)
 	if err != nil {
@@ -111,28 +127,21 @@ func build(method string, rawurl string, opts *lua.LTable) (*prepared, error) {
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if opts != nil {
-		if q, ok := opts.RawGetString("query").(lua.LString); ok {
-			req.URL.RawQuery = string(q)
+	if o.Query != "" {
+		req.URL.RawQuery = o.Query
+	}
+	for name, value := range o.Headers {
+		if strings.EqualFold(name, "host") {
+			req.Host = value
+			continue
 		}
-		if h, ok := opts.RawGetString("headers").(*lua.LTable); ok {
-			h.ForEach(func(k, v lua.LValue) {
-				name, value := k.String(), v.String()
-				if strings.EqualFold(name, "host") {
-					req.Host = value
-					return
-				}
-				req.Header.Set(name, value)
-			})
-		}
-		if c, ok := opts.RawGetString("cookies").(*lua.LTable); ok {
-			c.ForEach(func(k, v lua.LValue) {
-				req.AddCookie(&http.Cookie{Name: k.String(), Value: v.String()})
-			})
-		}
-		if a, ok := opts.RawGetString("auth").(*lua.LTable); ok {
-			req.SetBasicAuth(a.RawGetString("user").String(), a.RawGetString("pass").String())
-		}
+		req.Header.Set(name, value)
+	}
+	for name, value := range o.Cookies {
+		req.AddCookie(&http.Cookie{Name: name, Value: value})
+	}
+	if o.Auth != nil {
+		req.SetBasicAuth(o.Auth.User, o.Auth.Pass)
 	}
 	return &prepared{req: req, timeout: timeout}, nil
 }

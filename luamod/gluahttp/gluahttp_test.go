@@ -112,6 +112,11 @@ local function check_all()
   eq(rs[1].headers["X-Query"], "n=1", "batch 1"); eq(rs[2].body, "two", "batch 2")
   eq(rs[3], nil, "batch failure"); assert(errs[3]:find("connection refused"), errs[3])
   eq(errs[1], nil, "no error for 1")
+  -- option tables are mapped with gluamapper: wrong types are errors
+  r, err = http.get(BASE .. "/echo", { headers = 5 })
+  eq(r, nil, "bad headers type"); assert(err:find("bad option") and err:find("eaders"), err)
+  r, err = http.get(BASE .. "/echo", { auth = "u:p" })
+  eq(r, nil, "bad auth type"); assert(err:find("bad option"), err)
   rs, errs = http.request_batch{ { "GET", BASE .. "/echo" } }
   eq(errs, nil, "no errors table when all succeed"); eq(rs[1].status_code, 201, "batch ok")
 end
