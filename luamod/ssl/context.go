@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"github.com/copas-lua/copas-lua/internal/luaopts"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,17 +46,33 @@ type ctxBox struct {
 	alpnFn lua.LValue
 }
 
+// params are the fixed-type fields of a LuaSec parameter table, read
+// with gluamapper (internal/luaopts); the fields that take several types
+// (password, verify, options, alpn, …) are read from the table directly.
+type params struct {
+	Mode, Protocol        string
+	Cafile, Capath        *string
+	Ciphers, Ciphersuites *string
+	Curve, Curveslist     *string
+	Depth                 *int
+	Checkhostname         bool
+}
+
 // newContext implements ssl.newcontext(params): nil, message on a bad
 // parameter, with LuaSec's messages.
 func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
 	get := func(k string) lua.LValue { return L.GetField(cfg, k) }
+	var p params
+	if err := luaopts.Decode(cfg, &p); err != nil {
+		return nil, err.Error()
+	}
 	c := &sslctx{depth: -1}
-	proto := lua.LVAsString(get("protocol"))
+	proto := p.Protocol
 	var ok bool
 	if c.minV, c.maxV, ok = protocolRange(proto); !ok {
 		return nil, fmt.Sprintf("invalid protocol (%s)", proto)
 	}
-	switch m := lua.LVAsString(get("mode")); m {
+	switch m := p.Mode; m {
 	case "server":
 		c.server = true
 		c.mode = m
@@ -123,11 +140,10 @@ func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
 		c.certs = append(c.certs, crt)
 	}
 
-	cafile, capath := get("cafile"), get("capath")
-	if cafile != lua.LNil || capath != lua.LNil {
+	if p.Cafile != nil || p.Capath != nil {
 		pool := x509.NewCertPool()
-		if cafile != lua.LNil {
-			data, err := os.ReadFile(lua.LVAsString(cafile))
+		if p.Cafile != nil {
+			data, err := os.ReadFile(*p.Cafile)
 			if err != nil {
 				return nil, fmt.Sprintf("error loading CA locations (%s)", fileErr(err))
 			}
@@ -135,8 +151,8 @@ func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
 				return nil, "error loading CA locations (no certificate or crl found)"
 			}
 		}
-		if capath != lua.LNil {
-			dir := lua.LVAsString(capath)
+		if p.Capath != nil {
+			dir := *p.Capath
 			ents, err := os.ReadDir(dir)
 			if err != nil {
 				return nil, fmt.Sprintf("error loading CA locations (%s)", fileErr(err))
@@ -150,15 +166,15 @@ func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
 		c.roots, c.hasCA = pool, true
 	}
 
-	if v := get("ciphers"); v != lua.LNil {
-		ids, ok := parseCipherList(lua.LVAsString(v))
+	if p.Ciphers != nil {
+		ids, ok := parseCipherList(*p.Ciphers)
 		if !ok {
 			return nil, "error setting cipher list (no cipher match)"
 		}
 		c.ciphers = ids
 	}
-	if v := get("ciphersuites"); v != lua.LNil {
-		if !checkCipherSuites(lua.LVAsString(v)) {
+	if p.Ciphersuites != nil {
+		if !checkCipherSuites(*p.Ciphersuites) {
 			return nil, "error setting cipher list (no cipher match)"
 		}
 	}
@@ -183,26 +199,24 @@ func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
 		}
 		c.applyOption(name)
 	}
-	if v := get("depth"); v != lua.LNil {
-		if n, ok := v.(lua.LNumber); ok {
-			c.depth = int(n)
-		}
+	if p.Depth != nil {
+		c.depth = *p.Depth
 	}
 	if v := get("dhparam"); v != lua.LNil && v.Type() != lua.LTFunction {
 		return nil, "invalid DH parameter type"
 	}
-	if v := get("curveslist"); v != lua.LNil {
-		for _, n := range strings.Split(lua.LVAsString(v), ":") {
+	if p.Curveslist != nil {
+		for _, n := range strings.Split(*p.Curveslist, ":") {
 			id, ok := curveIDs[n]
 			if !ok {
-				return nil, fmt.Sprintf("unknown elliptic curve in \"%s\"", lua.LVAsString(v))
+				return nil, fmt.Sprintf("unknown elliptic curve in \"%s\"", *p.Curveslist)
 			}
 			c.curves = append(c.curves, id)
 		}
-	} else if v := get("curve"); v != lua.LNil {
-		id, ok := curveIDs[lua.LVAsString(v)]
+	} else if p.Curve != nil {
+		id, ok := curveIDs[*p.Curve]
 		if !ok {
-			return nil, fmt.Sprintf("elliptic curve '%s' not supported", lua.LVAsString(v))
+			return nil, fmt.Sprintf("elliptic curve '%s' not supported", *p.Curve)
 		}
 		c.curves = []tls.CurveID{id}
 	}
@@ -211,9 +225,7 @@ func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
 			return nil, msg
 		}
 	}
-	if lua.LVAsBool(get("checkhostname")) {
-		c.checkHost = true
-	}
+	c.checkHost = p.Checkhostname
 	box := &ctxBox{x: c}
 	if msg := c.setALPN(get("alpn"), box); msg != "" {
 		return nil, msg
