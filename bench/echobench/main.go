@@ -52,6 +52,8 @@ type options struct {
 	mode       string
 	profileDir string
 	msg        string
+	addr       string
+	pid        int
 }
 
 func main() {
@@ -68,6 +70,8 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before each echo measurement")
 	flag.StringVar(&o.mode, "mode", "all", "all, hold or echo")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "if set, copas-lua echo servers write CPU profiles here (COPAS_LUA_CPUPROFILE)")
+	flag.StringVar(&o.addr, "addr", "", "with -pid: run the echo test against this running server instead (mode echo, first -conns count)")
+	flag.IntVar(&o.pid, "pid", 0, "process id of the server at -addr, for its CPU time")
 	flag.StringVar(&o.msg, "msg", "the quick brown fox jumps over the lazy dog", "line echoed (without newline)")
 	flag.Parse()
 	var err error
@@ -78,6 +82,10 @@ func main() {
 		fatal(err)
 	}
 	raiseNoFile()
+	if o.addr != "" {
+		external(o)
+		return
+	}
 	if o.mode == "all" || o.mode == "echo" {
 		echoTable(o)
 	}
@@ -118,6 +126,7 @@ func raiseNoFile() {
 type server struct {
 	name string
 	cmd  *exec.Cmd
+	pid  int
 	addr string
 }
 
@@ -144,7 +153,7 @@ func start(o options, impl string, env ...string) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{name: impl, cmd: cmd}
+	s := &server{name: impl, cmd: cmd, pid: cmd.Process.Pid}
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -184,9 +193,21 @@ func (s *server) stop() {
 	}
 }
 
+// external runs one echo measurement against a server started elsewhere
+// (to watch it with strace or perf).
+func external(o options) {
+	if len(o.conns) == 0 {
+		fatal(errors.New("-addr needs a -conns count"))
+	}
+	s := &server{name: "external", addr: o.addr, pid: o.pid}
+	r := echoRun(o, s, o.conns[0])
+	fmt.Printf("%d conns: %.0f round trips/s, %.1f µs server CPU/round trip (err %v)\n",
+		r.conns, r.perSec(), r.cpuPerTrip(), r.err)
+}
+
 // cpu returns the server's user+system CPU time.
 func (s *server) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid))
 	if err != nil {
 		return 0
 	}
@@ -202,7 +223,7 @@ func (s *server) cpu() time.Duration {
 
 // rssKB returns VmRSS and VmHWM of the server, in KB.
 func (s *server) rssKB() (rss, hwm int) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid))
 	if err != nil {
 		return 0, 0
 	}
