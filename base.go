@@ -21,6 +21,10 @@ func patchBase(L *lua.LState) {
 	// a removed value stays reachable (and weak tables cannot drop it).
 	tbl.RawSetString("remove", L.NewFunction(tableRemove))
 	L.GetGlobal("os").(*lua.LTable).RawSetString("clock", L.NewFunction(osClock))
+	// Unbounded sizes would make the Go runtime abort the whole process
+	// (out of memory) instead of raising a Lua error.
+	L.GetGlobal("string").(*lua.LTable).RawSetString("rep", L.NewFunction(stringRep))
+	L.SetGlobal("unpack", L.NewFunction(baseUnpack))
 	L.SetGlobal("error", L.NewFunction(baseError))
 	L.SetGlobal("print", L.NewFunction(basePrint))
 	dbg := L.GetGlobal("debug").(*lua.LTable)
@@ -166,4 +170,46 @@ func tableRemove(L *lua.LState) int {
 	t.RawSetInt(e, lua.LNil)
 	L.Push(v)
 	return 1
+}
+
+// maxStringLen bounds strings built by string.rep: far above what network
+// programs need, far below what would exhaust memory.
+const maxStringLen = 1 << 30
+
+func stringRep(L *lua.LState) int {
+	str := L.CheckString(1)
+	n := L.CheckInt(2)
+	if n <= 0 || len(str) == 0 {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	if len(str) > maxStringLen/n {
+		L.RaiseError("resulting string too large")
+	}
+	L.Push(lua.LString(strings.Repeat(str, n)))
+	return 1
+}
+
+// maxUnpack bounds unpack's results (Lua 5.1 stops at its C stack size,
+// 8000; gopher-lua's registry would grow until memory runs out).
+const maxUnpack = 1 << 20
+
+func baseUnpack(L *lua.LState) int {
+	t := L.CheckTable(1)
+	i := L.OptInt(2, 1)
+	e := L.OptInt(3, t.Len())
+	if L.Get(3) == lua.LNil {
+		e = t.Len()
+	}
+	if i > e {
+		return 0
+	}
+	n := e - i + 1
+	if n <= 0 || n > maxUnpack {
+		L.RaiseError("too many results to unpack")
+	}
+	for k := i; k <= e; k++ {
+		L.Push(t.RawGetInt(k))
+	}
+	return n
 }

@@ -54,6 +54,12 @@ func (l *Loop) logical(th *lua.LState) *lua.LState {
 	return th
 }
 
+// maxResumeDepth bounds coroutines resumed inside one another (pcall and
+// coroutine.wrap count too, as each runs on a coroutine). Every level is
+// Go recursion; unbounded, a runaway script would exhaust the Go stack and
+// kill the process. Lua 5.1's C-call limit is the same 200.
+const maxResumeDepth = 200
+
 // Wrap returns a Lua function that calls fn with its arguments and returns
 // all of fn's results, placing the call in multiple-results position. Every
 // Go function that may Yield must be exposed to Lua through Wrap (defect
@@ -115,11 +121,17 @@ func (l *Loop) installCoroutines() {
 	})
 	resume := L.NewFunction(func(L *lua.LState) int {
 		th := L.CheckThread(1)
-		if msg := l.resumeError(L, th); msg != "" {
+		msg := l.resumeError(L, th)
+		if msg == "" && l.resumeDepth >= maxResumeDepth {
+			msg = "C stack overflow"
+		}
+		if msg != "" {
 			L.Push(lua.LFalse)
 			L.Push(lua.LString(msg))
 			return 2
 		}
+		l.resumeDepth++
+		defer func() { l.resumeDepth-- }()
 		return rawResume(L)
 	})
 	newWorker := L.NewFunction(func(L *lua.LState) int {

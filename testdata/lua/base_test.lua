@@ -51,3 +51,12 @@ local watch = setmetatable({ holder[1] }, { __mode = "v" })
 table.remove(holder)
 collectgarbage()
 assert(watch[1] == nil, "removed value must be collectable")
+
+-- sizes that would exhaust memory are Lua errors, not a dead process
+assert(not pcall(string.rep, "x", 1e10))
+assert(not pcall(string.rep, "ab", 2^31))
+assert(string.rep("ab", 3) == "ababab" and string.rep("x", 0) == "" and string.rep("x", -1) == "")
+assert(not pcall(unpack, {}, 1, 1e8))
+assert(select("#", unpack({ 1, 2, 3 })) == 3 and select("#", unpack({ 1, 2, 3 }, 2)) == 2)
+assert(select("#", unpack({}, 1, 3)) == 3 and select("#", unpack({}, 3, 1)) == 0)
+local a, b = unpack({ "x", "y" }); assert(a == "x" and b == "y")
