@@ -89,3 +89,15 @@ ok, e = pcall(coroutine.resume, 1)
 assert(not ok and e:find("bad argument #1"), e)
 ok, e = pcall(coroutine.status, "x")
 assert(not ok)
+
+-- runaway nesting is a Lua error, not a dead process (Lua 5.1: "C stack
+-- overflow")
+local function nest(n) return coroutine.wrap(function() return nest(n + 1) end)() end
+local okd, ed = pcall(nest, 1)
+assert(not okd and tostring(ed):find("C stack overflow"), tostring(ed))
+local function pnest(n) local okp, e = pcall(pnest, n + 1); if not okp then error(e, 0) end end
+okd, ed = pcall(pnest, 1)
+assert(not okd and tostring(ed):find("overflow"), tostring(ed))
+local function rec(n) return rec(n + 1) + 1 end
+okd, ed = pcall(rec, 1)
+assert(not okd and tostring(ed):find("overflow"), tostring(ed))
