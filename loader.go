@@ -124,7 +124,7 @@ func readSource(path string) (src, source, msg string) {
 		}
 	}
 	if err != nil {
-		return "", source, fmt.Sprintf("cannot %s %s: %s", verb, chunkID(source), strerror(err))
+		return "", source, fmt.Sprintf("cannot %s %s: %s", verb, chunkID(source), OSErrorText(err))
 	}
 	src = string(b)
 	if strings.HasPrefix(src, "#") {
@@ -137,8 +137,9 @@ func readSource(path string) (src, source, msg string) {
 	return src, source, ""
 }
 
-// strerror renders an OS error as C's strerror does.
-func strerror(err error) string {
+// OSErrorText renders an OS error as C's strerror does ("No such file or
+// directory"), as Lua 5.1 shows it in messages. Safe from any goroutine.
+func OSErrorText(err error) string {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err

@@ -298,7 +298,7 @@ func (c *cli) loadFile(name string) loaded {
 		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
 			verb = "read"
 		}
-		return loaded{err: chunkError(fmt.Sprintf("cannot %s %s: %s", verb, name, errnoText(err)))}
+		return loaded{err: chunkError(fmt.Sprintf("cannot %s %s: %s", verb, name, copaslua.OSErrorText(err)))}
 	}
 	return c.loadString(skipShebang(src), name)
 }
@@ -355,20 +355,6 @@ func errText(err error) string {
 		return ae.Object.String()
 	}
 	return err.Error()
-}
-
-// errnoText renders an OS error as C's strerror does ("No such file or
-// directory").
-func errnoText(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	s := err.Error()
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return s
 }
 
 // docall calls the loaded chunk (or fn) with args and returns its results.
