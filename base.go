@@ -27,6 +27,7 @@ func patchBase(L *lua.LState) {
 	L.SetGlobal("unpack", L.NewFunction(baseUnpack))
 	L.SetGlobal("error", L.NewFunction(baseError))
 	L.SetGlobal("print", L.NewFunction(basePrint))
+	patchNumberFormatting(L)
 	dbg := L.GetGlobal("debug").(*lua.LTable)
 	dbg.RawSetString("traceback", L.NewFunction(tracebackWith(dbg.RawGetString("traceback").(*lua.LFunction).GFunction)))
 	weakTables := &weakRegistry{}
@@ -50,7 +51,7 @@ func tableConcat(L *lua.LState) int {
 		case lua.LString:
 			b.WriteString(string(v))
 		case lua.LNumber:
-			b.WriteString(v.String())
+			b.WriteString(formatNumber(v))
 		default:
 			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
 		}
@@ -148,7 +149,7 @@ func basePrint(L *lua.LState) int {
 		if i > 1 {
 			b.WriteByte('\t')
 		}
-		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+		b.WriteString(toStringMeta(L, L.Get(i)))
 	}
 	b.WriteByte('\n')
 	os.Stdout.WriteString(b.String())

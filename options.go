@@ -121,7 +121,7 @@ func redirectStdout(L *lua.LState, w io.Writer) {
 			if i > 1 {
 				b.WriteByte('\t')
 			}
-			b.WriteString(L.ToStringMeta(L.Get(i)).String())
+			b.WriteString(toStringMeta(L, L.Get(i)))
 		}
 		b.WriteByte('\n')
 		io.WriteString(w, b.String())
@@ -174,7 +174,7 @@ func writeArgs(L *lua.LState, w io.Writer, first int, file lua.LValue) int {
 		case lua.LString:
 			io.WriteString(w, string(v))
 		case lua.LNumber:
-			io.WriteString(w, v.String())
+			io.WriteString(w, formatNumber(v))
 		default:
 			L.ArgError(i-first+1, "string expected, got "+v.Type().String())
 		}

@@ -8,7 +8,8 @@ import (
 )
 
 // Load compiles Lua source like LState.Load, with Chunk applied, so the
-// gopher-lua miscompilations it works around cannot reach the code. Errors
+// gopher-lua miscompilations it works around cannot reach the code, and
+// with concatenation compiled to calls once EnableConcat was called. Errors
 // are *lua.ApiError of type ApiErrorSyntax, as LState.Load returns. The
 // function's environment is L's global table. Every embedded Lua source of
 // the project loads through here. Loop goroutine only.
@@ -17,9 +18,18 @@ func Load(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
 	}
-	proto, err := lua.Compile(Chunk(chunk), name)
+	chunk = Chunk(chunk)
+	concat := L.GetField(L.Get(lua.RegistryIndex), concatRegistryKey)
+	placeholder := ""
+	if concat != lua.LNil {
+		chunk, placeholder = concatChunk(chunk)
+	}
+	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
+	}
+	if placeholder != "" {
+		bindConcat(proto, placeholder, concat)
 	}
 	return L.NewFunctionFromProto(proto), nil
 }

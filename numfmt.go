@@ -1,0 +1,252 @@
+package copaslua
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/copas-lua/copas-lua/internal/rewrite"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Lua 5.1 turns numbers into strings with printf("%.14g") (lua_Number2str);
+// gopher-lua uses Go's shortest round-trip form, so 10/3 prints as
+// 3.3333333333333335 instead of 3.3333333333333, 1/0 as +Inf instead of
+// inf. The functions here give Lua 5.1's strings wherever a program can see
+// them: tostring, print, .. (through the rewrite's concat calls),
+// string.format's %s and %q, table.concat, io.write and file:write.
+
+// appendNumber appends n as Lua 5.1's "%.14g" does with glibc.
+func appendNumber(b []byte, n lua.LNumber) []byte {
+	f := float64(n)
+	// Integers below 1e14 have at most 14 digits, so %.14g prints them
+	// exactly; -0 is excluded (it prints as "-0").
+	if f > -1e14 && f < 1e14 && f == math.Trunc(f) && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
+	switch {
+	case math.IsNaN(f):
+		// glibc prints the sign of a NaN (0/0 is -nan on x86).
+		if math.Signbit(f) {
+			return append(b, "-nan"...)
+		}
+		return append(b, "nan"...)
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	}
+	// Go's 'g' with a precision follows C's %g: exponent form when the
+	// exponent is < -4 or >= 14, trailing zeros removed.
+	return strconv.AppendFloat(b, f, 'g', 14, 64)
+}
+
+// formatNumber is Lua 5.1's tostring of a number.
+func formatNumber(n lua.LNumber) string {
+	var buf [32]byte
+	return string(appendNumber(buf[:0], n))
+}
+
+// toStringMeta is tostring(v) as print shows it: __tostring for values
+// that have it, Lua 5.1 formatting for numbers.
+func toStringMeta(L *lua.LState, v lua.LValue) string {
+	if n, ok := v.(lua.LNumber); ok {
+		return formatNumber(n)
+	}
+	return L.ToStringMeta(v).String()
+}
+
+// patchNumberFormatting installs the Lua 5.1 conversions. It runs before
+// options that wrap these functions again (WithStdout).
+func patchNumberFormatting(L *lua.LState) {
+	L.SetGlobal("tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(toStringMeta(L, L.CheckAny(1))))
+		return 1
+	}))
+
+	str := L.GetGlobal("string").(*lua.LTable)
+	str.RawSetString("format", L.NewFunction(stringFormatWith(str.RawGetString("format").(*lua.LFunction).GFunction)))
+
+	// io.write is a closure over the default-file table, which it reads
+	// from the running function's upvalue: the wrapper gets the same one.
+	iot := L.GetGlobal("io").(*lua.LTable)
+	if w, ok := iot.RawGetString("write").(*lua.LFunction); ok && w.IsG && len(w.Upvalues) == 1 {
+		iot.RawSetString("write", L.NewClosure(numbersToStrings(w.GFunction, 1), w.Upvalues[0].Value()))
+	}
+	// file:write lives in the FILE* metatable, which is its own __index.
+	if mt, ok := L.GetTypeMetatable("FILE*").(*lua.LTable); ok {
+		if w, ok := mt.RawGetString("write").(*lua.LFunction); ok && w.IsG {
+			mt.RawSetString("write", L.NewFunction(numbersToStrings(w.GFunction, 2)))
+		}
+	}
+
+	rewrite.EnableConcat(L, luaConcat)
+}
+
+// numbersToStrings wraps a write function: its number arguments from first
+// on are formatted first, everything else is left to orig.
+func numbersToStrings(orig lua.LGFunction, first int) lua.LGFunction {
+	return func(L *lua.LState) int {
+		for i := first; i <= L.GetTop(); i++ {
+			if n, ok := L.Get(i).(lua.LNumber); ok {
+				L.Replace(i, lua.LString(formatNumber(n)))
+			}
+		}
+		return orig(L)
+	}
+}
+
+// stringFormatWith wraps gopher-lua's string.format (Go's fmt underneath):
+// a number for %s is formatted as Lua 5.1 does, and %q quotes as Lua 5.1
+// does (it becomes %s of the quoted string). Other conversions go to orig
+// unchanged; a format without %s or %q costs one scan.
+func stringFormatWith(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		format := L.CheckString(1)
+		if strings.IndexByte(format, '%') < 0 {
+			return orig(L)
+		}
+		var out []byte // the format with each %q turned into %s
+		last := 0      // format[:last] is in out
+		arg := 1
+		for i := 0; i < len(format); i++ {
+			if format[i] != '%' {
+				continue
+			}
+			start := i
+			i++
+			if i < len(format) && format[i] == '%' {
+				continue
+			}
+			for i < len(format) && strings.IndexByte("-+ #0123456789.", format[i]) >= 0 {
+				i++
+			}
+			if i == len(format) {
+				break
+			}
+			arg++
+			switch format[i] {
+			case 's':
+				if n, ok := L.Get(arg).(lua.LNumber); ok {
+					L.Replace(arg, lua.LString(formatNumber(n)))
+				}
+			case 'q':
+				var s string
+				switch v := L.Get(arg).(type) {
+				case lua.LString:
+					s = string(v)
+				case lua.LNumber:
+					s = formatNumber(v)
+				default:
+					L.ArgError(arg, "string expected, got "+v.Type().String())
+				}
+				L.Replace(arg, lua.LString(quoteString(s)))
+				// Lua 5.1 ignores flags and width of %q.
+				out = append(append(out, format[last:start]...), "%s"...)
+				last = i + 1
+			}
+		}
+		if out != nil {
+			L.Replace(1, lua.LString(append(out, format[last:]...)))
+		}
+		return orig(L)
+	}
+}
+
+// quoteString is Lua 5.1's %q: only ", \, newline, \r and \0 are escaped
+// (a newline as backslash-newline); other bytes stay as they are.
+func quoteString(s string) string {
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\', '\n':
+			b = append(b, '\\', c)
+		case '\r':
+			b = append(b, `\r`...)
+		case 0:
+			b = append(b, `\000`...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(append(b, '"'))
+}
+
+// luaConcat is the function the rewrite compiles `a .. b .. c` into:
+// it receives all operands and returns their concatenation.
+func luaConcat(L *lua.LState) int {
+	top := L.GetTop()
+	var stack [128]byte
+	b := stack[:0]
+	for i := 1; i <= top; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			b = append(b, v...)
+		case lua.LNumber:
+			b = appendNumber(b, v)
+		default:
+			L.Push(concatMeta(L, top))
+			return 1
+		}
+	}
+	L.Push(lua.LString(b))
+	return 1
+}
+
+// concatMeta is Lua 5.1's luaV_concat for chains with other operands:
+// from the right, runs of strings and numbers are joined and any other
+// pair goes to the __concat metamethod of its left, else its right operand.
+func concatMeta(L *lua.LState, n int) lua.LValue {
+	vals := make([]lua.LValue, n)
+	for i := range vals {
+		vals[i] = L.Get(i + 1)
+	}
+	for n > 1 {
+		a, b := vals[n-2], vals[n-1]
+		if isStringOrNumber(a) && isStringOrNumber(b) {
+			k := n - 2
+			for k > 0 && isStringOrNumber(vals[k-1]) {
+				k--
+			}
+			var s []byte
+			for _, v := range vals[k:n] {
+				if num, ok := v.(lua.LNumber); ok {
+					s = appendNumber(s, num)
+				} else {
+					s = append(s, v.(lua.LString)...)
+				}
+			}
+			vals[k] = lua.LString(s)
+			n = k + 1
+			continue
+		}
+		mm := L.GetMetaField(a, "__concat")
+		if mm == lua.LNil {
+			mm = L.GetMetaField(b, "__concat")
+		}
+		if mm == lua.LNil {
+			bad := a
+			if isStringOrNumber(a) {
+				bad = b
+			}
+			L.RaiseError("attempt to concatenate a %s value", bad.Type().String())
+		}
+		L.Push(mm)
+		L.Push(a)
+		L.Push(b)
+		L.Call(2, 1)
+		vals[n-2] = L.Get(-1)
+		L.Pop(1)
+		n--
+	}
+	return vals[0]
+}
+
+func isStringOrNumber(v lua.LValue) bool {
+	switch v.(type) {
+	case lua.LString, lua.LNumber:
+		return true
+	}
+	return false
+}
