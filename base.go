@@ -133,9 +133,21 @@ func tracebackWith(orig lua.LGFunction) lua.LGFunction {
 	}
 }
 
-// baseError accepts error() and error(nil) as Lua 5.1 does.
+// baseError is Lua 5.1's error: error() and error(nil) are allowed, and
+// the level picks the frame whose position prefixes a string message.
 func baseError(L *lua.LState) int {
-	L.Error(L.Get(1), L.OptInt(2, 1))
+	obj := L.Get(1)
+	level := L.OptInt(2, 1)
+	// gopher-lua's own level handling is off by one frame for level 2 and
+	// up; Where(level) counts from the function that called error.
+	if msg, ok := obj.(lua.LString); ok && level > 0 {
+		// pcall's worker frames stand in for Lua 5.1's C function pcall,
+		// which has no position.
+		if w := L.Where(level); w != "" && !strings.Contains(w, shimChunk) {
+			obj = lua.LString(w + " " + string(msg))
+		}
+	}
+	L.Error(obj, 0)
 	return 0
 }
 
@@ -172,6 +184,9 @@ func tableRemove(L *lua.LState) int {
 	L.Push(v)
 	return 1
 }
+
+// shimChunk names the chunk of the yield-safe pcall (scheduler/shim.lua).
+const shimChunk = "[copas-lua coroutine shim]"
 
 // maxStringLen bounds strings built by string.rep: far above what network
 // programs need, far below what would exhaust memory.

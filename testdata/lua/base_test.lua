@@ -60,3 +60,16 @@ assert(not pcall(unpack, {}, 1, 1e8))
 assert(select("#", unpack({ 1, 2, 3 })) == 3 and select("#", unpack({ 1, 2, 3 }, 2)) == 2)
 assert(select("#", unpack({}, 1, 3)) == 3 and select("#", unpack({}, 3, 1)) == 0)
 local a, b = unpack({ "x", "y" }); assert(a == "x" and b == "y")
+
+-- error levels name the right frame (checked against lua5.1)
+local function check_arg(x) if not x then error("bad x", 2) end end
+local function calls_check() check_arg(false) end -- the reported line
+local okl, el = pcall(calls_check)
+assert(not okl and el:find(":%d+: bad x$"), el)
+local reported = tonumber(el:match(":(%d+): bad x$"))
+local info = debug.getinfo(calls_check, "S")
+assert(reported == info.linedefined, el .. " vs line " .. info.linedefined)
+okl, el = pcall(error, "direct")
+assert(el == "direct", el) -- level 1 is pcall itself: no position
+okl, el = pcall(function() error("here") end)
+assert(el:find("^.+:%d+: here$"), el)
