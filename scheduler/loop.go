@@ -11,6 +11,7 @@ package scheduler
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 
@@ -39,9 +40,7 @@ type Loop struct {
 
 	pendingOp Op    // op of the sentinel yield currently travelling to Step
 	current   *Task // task being resumed
-	// resumeDepth counts coroutine resumes nested on the Go stack.
-	resumeDepth int
-	stepIO      bool // the last Step ran posted functions (I/O completions)
+	stepIO    bool  // the last Step ran posted functions (I/O completions)
 
 	sentinel *lua.LUserData
 	now      func() time.Time
@@ -59,10 +58,15 @@ type Loop struct {
 	detached map[weak.Pointer[lua.LState]]*detached
 
 	workers *workerSet
-	wrapper lua.LValue // Lua function building D2-safe wrappers
-	pcall   lua.LValue
-	xpcall  lua.LValue
-	closed  bool
+	// poller waits for descriptor readiness (WaitFD); nil until first
+	// used. closePoll releases its descriptors.
+	poller    *poller
+	pollerRef atomic.Pointer[poller] // poller, for Wake on other goroutines
+	closePoll func()
+	wrapper   lua.LValue // Lua function building D2-safe wrappers
+	pcall     lua.LValue
+	xpcall    lua.LValue
+	closed    bool
 }
 
 type readyEntry struct {
@@ -140,6 +144,9 @@ func (l *Loop) Wake() {
 	case l.wake <- struct{}{}:
 	default:
 	}
+	if p := l.pollerRef.Load(); p != nil {
+		p.kick()
+	}
 }
 
 // Go runs work on a new goroutine; the function work returns is then run on
@@ -183,7 +190,7 @@ func (l *Loop) Inflight() int { return l.inflight }
 // that are not marked idle, Go work in flight, holds or posted functions.
 // Loop goroutine only.
 func (l *Loop) Pending() bool {
-	if len(l.ready) > 0 || l.inflight > 0 || l.holds > 0 || l.timers.Len() > 0 {
+	if len(l.ready) > 0 || l.inflight > 0 || l.holds > 0 || l.timers.Len() > 0 || l.WaitingFDs() > 0 {
 		return true
 	}
 	l.mu.Lock()
@@ -258,11 +265,20 @@ func (l *Loop) Step(timeout time.Duration) bool {
 }
 
 // canWake reports whether anything could post to the loop.
-func (l *Loop) canWake() bool { return l.inflight > 0 || l.holds > 0 || l.extWakers > 0 }
+func (l *Loop) canWake() bool {
+	return l.inflight > 0 || l.holds > 0 || l.extWakers > 0 || l.WaitingFDs() > 0
+}
 
 // waitFor waits up to d (negative: without limit) and reports whether a
 // Wake ended the wait.
 func (l *Loop) waitFor(d time.Duration) bool {
+	if l.WaitingFDs() > 0 {
+		woken, ran := l.pollFDs(d)
+		if ran {
+			l.stepIO = true
+		}
+		return woken
+	}
 	if d < 0 {
 		<-l.wake
 		return true
@@ -288,6 +304,11 @@ func (l *Loop) waitFor(d time.Duration) bool {
 // runOnce does one non-blocking round and reports whether anything ran.
 func (l *Loop) runOnce() bool {
 	did := l.runPosted()
+	if l.WaitingFDs() > 0 {
+		if _, ran := l.pollFDs(0); ran {
+			did = true
+		}
+	}
 	if did {
 		l.stepIO = true
 	}
@@ -334,4 +355,11 @@ func (l *Loop) Run(ctx context.Context) error {
 
 // Close marks the loop closed; later posts are still accepted but never run.
 // Loop goroutine only.
-func (l *Loop) Close() { l.closed = true }
+func (l *Loop) Close() {
+	l.closed = true
+	if l.closePoll != nil {
+		l.pollerRef.Store(nil)
+		l.closePoll()
+		l.closePoll = nil
+	}
+}

@@ -124,8 +124,12 @@ type sock struct {
 	birthday       time.Time
 
 	dl    [2]time.Time // deadlines currently set on file (read, write)
-	busy  [2]bool      // a helper goroutine waits in this direction
+	busy  [2]bool      // a parked operation waits in this direction
 	queue [2][]func()  // parked operations waiting for busy to clear
+	// polled: fd is in the loop's poll set (scheduler.Loop.WaitFD);
+	// waits: the readiness callbacks armed there, per direction.
+	polled bool
+	waits  [2]func()
 }
 
 const (
@@ -203,6 +207,7 @@ func (s *sock) attach(fd int) {
 	s.fd, s.file, s.rc = fd, f, rc
 	s.box.f = f
 	s.dl = [2]time.Time{}
+	s.polled = false
 }
 
 // create opens a new descriptor of the given family, replacing (closing)
@@ -228,6 +233,7 @@ func (s *sock) create(family int) string {
 // destroy closes the descriptor; operations waiting on it end with
 // "closed". The receive buffer survives, as in LuaSocket.
 func (s *sock) destroy() {
+	s.forget()
 	if s.file != nil {
 		s.file.Close()
 	} else if s.fd >= 0 {
@@ -235,11 +241,32 @@ func (s *sock) destroy() {
 	}
 	s.fd, s.file, s.rc = -1, nil, nil
 	s.box.f = nil
+	s.wakeAll()
+}
+
+// forget takes the descriptor out of the loop's poll set (dropping the
+// callbacks armed there), before it is closed or given away.
+func (s *sock) forget() {
+	if s.polled || s.waits[0] != nil || s.waits[1] != nil {
+		s.env.loop.ForgetFD(s.fd, &s.polled)
+	}
+}
+
+// wakeAll ends the waits of operations parked on a descriptor that is
+// gone: they retry and fail with "closed".
+func (s *sock) wakeAll() {
+	for d, fn := range s.waits {
+		if fn != nil {
+			s.waits[d] = nil
+			fn()
+		}
+	}
 }
 
 // setfd replaces the descriptor number without closing the old one
 // (LuaSocket's "very dangerous" setfd).
 func (s *sock) setfd(fd int) {
+	s.forget()
 	if s.file != nil {
 		leaked.Lock()
 		leaked.files = append(leaked.files, s.file)
@@ -247,6 +274,7 @@ func (s *sock) setfd(fd int) {
 	}
 	s.fd, s.file, s.rc = -1, nil, nil
 	s.box.f = nil
+	s.wakeAll()
 	if fd >= 0 {
 		_ = syscall.SetNonblock(fd, true)
 		s.attach(fd)
@@ -377,48 +405,59 @@ func (s *sock) block(op ioOp, dl time.Time, has bool, dir int) {
 	}
 }
 
-// pastDeadline wakes a helper goroutine: a deadline in the past.
-var pastDeadline = time.Unix(1, 0)
-
-// park waits for readiness on a helper goroutine and continues op on the
-// loop; w is resumed with op's results. One goroutine waits per direction;
-// later operations queue behind it.
+// park waits for readiness in the loop's poll set and continues op on the
+// loop; w is resumed with op's results. One operation waits per
+// direction; later ones queue behind it. A deadline is a loop timer.
 func (s *sock) park(op ioOp, w scheduler.Waiter, dl time.Time, has bool, d int) {
 	if s.busy[d] {
 		s.queue[d] = append(s.queue[d], func() { s.retry(op, w, dl, has) })
 		return
 	}
-	if s.file == nil {
+	if s.fd < 0 {
 		op.fail(errClosed)
 		w.Resume(op.results()...)
 		return
 	}
-	if !has {
-		dl = time.Time{}
-	}
-	s.setDeadline(d, dl)
-	s.busy[d] = true
-	rc, file := s.rc, s.file
-	w.OnCancel(func() {
-		// The task was woken or killed: end the wait now.
-		if s.file == file {
-			s.setDeadline(d, pastDeadline)
+	loop := s.env.loop
+	var tm *scheduler.Timer
+	fd := s.fd
+	// done ends this wait: the direction is free again for the next op.
+	done := func() {
+		s.busy[d] = false
+		s.waits[d] = nil
+		if tm != nil {
+			loop.Stop(tm)
 		}
-	})
-	s.env.loop.Go(func() func() {
-		err := waitIO(rc, d)
-		return func() {
-			s.busy[d] = false
-			switch {
-			case !w.Valid():
-			case err != nil:
-				op.fail(waitErrorString(err))
+	}
+	ready := func() {
+		done()
+		s.retry(op, w, dl, has)
+		s.next(d)
+	}
+	if err := loop.WaitFD(fd, d == dirWrite, &s.polled, ready); err != nil {
+		op.fail(ioErrorString(err))
+		w.Resume(op.results()...)
+		return
+	}
+	s.busy[d] = true
+	s.waits[d] = ready
+	if has {
+		tm = loop.At(dl, func() {
+			tm = nil
+			loop.CancelWaitFD(fd, d == dirWrite)
+			done()
+			if w.Valid() {
+				op.fail(errTimeout)
 				w.Resume(op.results()...)
-			default:
-				s.retry(op, w, dl, has)
 			}
 			s.next(d)
-		}
+		})
+	}
+	w.OnCancel(func() {
+		// The task was woken or killed: end the wait now.
+		loop.CancelWaitFD(fd, d == dirWrite)
+		done()
+		s.next(d)
 	})
 }
 
