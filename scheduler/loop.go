@@ -40,7 +40,9 @@ type Loop struct {
 
 	pendingOp Op    // op of the sentinel yield currently travelling to Step
 	current   *Task // task being resumed
-	stepIO    bool  // the last Step ran posted functions (I/O completions)
+	// resumeDepth counts coroutine resumes nested on the Go stack.
+	resumeDepth int
+	stepIO      bool // the last Step ran posted functions (I/O completions)
 
 	sentinel *lua.LUserData
 	now      func() time.Time
