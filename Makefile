@@ -3,7 +3,7 @@
 GO       ?= go
 FUZZTIME ?= 10s
 
-.PHONY: all build test bench fuzz lint clean
+.PHONY: all build test bench bench-scale fuzz lint clean
 
 all: lint test build
 
@@ -16,6 +16,11 @@ test:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# bench-scale: the echo server at 50 and 500 connections beside Copas on
+# LuaJIT, and 1,000..19,000 held connections (bench/README.md).
+bench-scale: build
+	$(GO) run ./bench/echobench
 
 # fuzz: each Fuzz target in turn for FUZZTIME (go test -fuzz takes one
 # target of one package at a time).
