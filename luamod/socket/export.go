@@ -96,7 +96,3 @@ func WaitIO(rc syscall.RawConn, write bool) error {
 	}
 	return waitIO(rc, dirRead)
 }
-
-// AppendNoCR appends src to dst without its CR bytes (LuaSocket's line
-// pattern drops every CR).
-func AppendNoCR(dst, src []byte) []byte { return appendNoCR(dst, src) }

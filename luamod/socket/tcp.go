@@ -3,7 +3,6 @@
 package socket
 
 import (
-	"bytes"
 	"context"
 	"syscall"
 	"time"
@@ -74,41 +73,24 @@ func tcpReceive(c *call, s *sock) int {
 	if !c.isNone(3) {
 		prefix = c.checkString(3)
 	}
-	op := &recvOp{}
-	if f, ok := toNumber(L.Get(2)); ok && L.GetTop() >= 2 {
-		if !(f >= 0) {
-			c.argError(2, "invalid receive pattern")
-		}
-		wanted := int(min(f, 1<<62))
-		if len(prefix) != 0 && wanted <= len(prefix) {
-			return ret(L, lua.LString(prefix), lua.LNil, lua.LNil)
-		}
-		op.kind, op.want = 'n', wanted-len(prefix)
-	} else {
-		p := c.optString(2, "*l")
-		switch {
-		case len(p) >= 2 && p[0] == '*' && p[1] == 'l':
-			op.kind = 'l'
-		case len(p) >= 2 && p[0] == '*' && p[1] == 'a':
-			op.kind = 'a'
-		default:
-			c.argError(2, "invalid receive pattern")
-		}
+	if _, isNum := toNumber(L.Get(2)); !isNum {
+		c.optString(2, "*l") // LuaSocket's error for a pattern of another type
 	}
-	if prefix != "" {
-		op.acc = append(make([]byte, 0, len(prefix)+64), prefix...)
+	r, done, ok := NewReceive(L.Get(2), prefix, false)
+	if !ok {
+		c.argError(2, "invalid receive pattern")
 	}
+	if done {
+		return ret(L, lua.LString(prefix), lua.LNil, lua.LNil)
+	}
+	op := &recvOp{r: r}
 	return s.run(L, op, start)
 }
 
-// recvOp is a TCP receive in progress; acc holds the prefix and the data
-// taken from the buffer so far.
+// recvOp is a TCP receive in progress.
 type recvOp struct {
-	kind byte // 'l', 'a' or 'n'
-	want int  // 'n': bytes still wanted
-	got  int  // 'a': bytes received by this call
-	acc  []byte
-	err  string
+	r   *Receive
+	err string
 }
 
 func (o *recvOp) try(s *sock) (bool, int) {
@@ -119,90 +101,31 @@ func (o *recvOp) try(s *sock) (bool, int) {
 				return false, dirRead
 			}
 			if msg != "" {
-				// '*a' succeeds at end of stream if it got anything.
-				if !(o.kind == 'a' && msg == errClosed && o.got > 0) {
+				if !o.r.EndedWell(msg) {
 					o.err = msg
 				}
 				return true, 0
 			}
 		}
-		b := s.buf
-		switch o.kind {
-		case 'l':
-			i := bytes.IndexByte(b, '\n')
-			if i < 0 {
-				o.acc = appendNoCR(o.acc, b)
-				s.skip(len(b))
-				continue
-			}
-			o.acc = appendNoCR(o.acc, b[:i])
-			s.skip(i + 1)
+		used, done := o.r.Take(s.buf)
+		s.skip(used)
+		if done {
 			return true, 0
-		case 'n':
-			k := min(len(b), o.want)
-			o.acc = append(o.acc, b[:k]...)
-			o.want -= k
-			s.skip(k)
-			if o.want <= 0 {
-				return true, 0
-			}
-		default:
-			o.acc = append(o.acc, b...)
-			o.got += len(b)
-			s.skip(len(b))
 		}
 	}
 }
 
 func (o *recvOp) fail(msg string) { o.err = msg }
 
-func (o *recvOp) results() []lua.LValue {
-	// acc is never written again, so the string can share its bytes.
-	data := lua.LString(unsafe.String(unsafe.SliceData(o.acc), len(o.acc)))
-	if o.err != "" {
-		return []lua.LValue{lua.LNil, lua.LString(o.err), data}
-	}
-	return []lua.LValue{data, lua.LNil, lua.LNil}
-}
-
-// appendNoCR appends src without its CRs (LuaSocket drops every CR of a
-// line, not only the one before LF).
-func appendNoCR(dst, src []byte) []byte {
-	for {
-		i := bytes.IndexByte(src, '\r')
-		if i < 0 {
-			return append(dst, src...)
-		}
-		dst = append(dst, src[:i]...)
-		src = src[i+1:]
-	}
-}
+func (o *recvOp) results() []lua.LValue { return o.r.Results(o.err) }
 
 // tcpSend is send(data, i, j): returns the index of the last byte sent,
 // or nil, err, last index sent.
 func tcpSend(c *call, s *sock) int {
 	start := time.Now()
 	data := c.checkString(2)
-	i := int64(c.optNumber(3, 1))
-	j := int64(c.optNumber(4, -1))
-	size := int64(len(data))
-	if i < 0 {
-		i = size + i + 1
-	}
-	if j < 0 {
-		j = size + j + 1
-	}
-	if i < 1 {
-		i = 1
-	}
-	if j > size {
-		j = size
-	}
-	op := &sendOp{data: data, pos: int(i - 1), end: int(i - 1)}
-	if i <= j {
-		op.end = int(j)
-	}
-	return s.run(c.L, op, start)
+	from, to := SendRange(int64(len(data)), int64(c.optNumber(3, 1)), int64(c.optNumber(4, -1)))
+	return s.run(c.L, &sendOp{data: data, pos: from, end: to}, start)
 }
 
 type sendOp struct {

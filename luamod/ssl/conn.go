@@ -608,11 +608,8 @@ func (c *conn) skip(n int) {
 
 // recvOp is receive(pattern, prefix) with LuaSocket's rules.
 type recvOp struct {
-	kind byte // 'l', 'a' or 'n'
-	want int
-	got  int
-	acc  []byte
-	err  string
+	r   *socket.Receive
+	err string
 }
 
 func (o *recvOp) try(c *conn) (bool, int) {
@@ -623,7 +620,7 @@ func (o *recvOp) try(c *conn) (bool, int) {
 				return true, 0
 			}
 			if c.rerr != "" {
-				if !(o.kind == 'a' && c.rerr == "closed" && o.got > 0) {
+				if !o.r.EndedWell(c.rerr) {
 					o.err = c.rerr
 				}
 				return true, 0
@@ -633,42 +630,17 @@ func (o *recvOp) try(c *conn) (bool, int) {
 			}
 			continue
 		}
-		b := c.rbuf
-		switch o.kind {
-		case 'l':
-			i := bytes.IndexByte(b, '\n')
-			if i < 0 {
-				o.acc = socket.AppendNoCR(o.acc, b)
-				c.skip(len(b))
-				continue
-			}
-			o.acc = socket.AppendNoCR(o.acc, b[:i])
-			c.skip(i + 1)
+		used, done := o.r.Take(c.rbuf)
+		c.skip(used)
+		if done {
 			return true, 0
-		case 'n':
-			k := min(len(b), o.want)
-			o.acc = append(o.acc, b[:k]...)
-			o.want -= k
-			c.skip(k)
-			if o.want <= 0 {
-				return true, 0
-			}
-		default:
-			o.acc = append(o.acc, b...)
-			o.got += len(b)
-			c.skip(len(b))
 		}
 	}
 }
 
 func (o *recvOp) fail(msg string) { o.err = msg }
 
-func (o *recvOp) results() []lua.LValue {
-	if o.err != "" {
-		return []lua.LValue{lua.LNil, lua.LString(o.err), lua.LString(o.acc)}
-	}
-	return []lua.LValue{lua.LString(o.acc), lua.LNil, lua.LNil}
-}
+func (o *recvOp) results() []lua.LValue { return o.r.Results(o.err) }
 
 // sendOp is send(data, i, j). Data counts as sent once it is encrypted
 // and handed to the descriptor's queue; success waits until the queue is

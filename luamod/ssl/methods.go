@@ -5,7 +5,7 @@ package ssl
 import (
 	"crypto/x509"
 	"fmt"
-	"strings"
+	"github.com/copas-lua/copas-lua/luamod/socket"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -179,29 +179,14 @@ func receive(L *lua.LState, c *conn) int {
 	if L.GetTop() >= 3 && L.Get(3) != lua.LNil {
 		prefix = L.CheckString(3)
 	}
-	op := &recvOp{}
-	if n, ok := L.Get(2).(lua.LNumber); ok {
-		if !(n >= 0) {
-			L.ArgError(2, "invalid receive pattern")
-		}
-		want := int(min(float64(n), 1<<62))
-		if prefix != "" && want <= len(prefix) {
-			return pushAll(L, lua.LString(prefix), lua.LNil, lua.LNil)
-		}
-		op.kind, op.want = 'n', want-len(prefix)
-	} else {
-		p := L.OptString(2, "*l")
-		switch {
-		case strings.HasPrefix(p, "*l") || p == "l":
-			op.kind = 'l'
-		case strings.HasPrefix(p, "*a") || p == "a":
-			op.kind = 'a'
-		default:
-			L.ArgError(2, "invalid receive pattern")
-		}
+	r, done, ok := socket.NewReceive(L.Get(2), prefix, true)
+	if !ok {
+		L.ArgError(2, "invalid receive pattern")
 	}
-	op.acc = append([]byte(nil), prefix...)
-	return c.run(L, op, start)
+	if done {
+		return pushAll(L, lua.LString(prefix), lua.LNil, lua.LNil)
+	}
+	return c.run(L, &recvOp{r: r}, start)
 }
 
 // send(data, i, j) returns the index of the last byte sent, or nil, err,
@@ -209,25 +194,8 @@ func receive(L *lua.LState, c *conn) int {
 func send(L *lua.LState, c *conn) int {
 	start := time.Now()
 	data := L.CheckString(2)
-	size := int64(len(data))
-	i := int64(L.OptNumber(3, 1))
-	j := int64(L.OptNumber(4, -1))
-	if i < 0 {
-		i = size + i + 1
-	}
-	if j < 0 {
-		j = size + j + 1
-	}
-	if i < 1 {
-		i = 1
-	}
-	if j > size {
-		j = size
-	}
-	op := &sendOp{data: data, pos: int(i - 1), end: int(i - 1)}
-	if i <= j {
-		op.end = int(j)
-	}
+	from, to := socket.SendRange(int64(len(data)), int64(L.OptNumber(3, 1)), int64(L.OptNumber(4, -1)))
+	op := &sendOp{data: data, pos: from, end: to}
 	return c.run(L, op, start)
 }
 
