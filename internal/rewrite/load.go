@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"io"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -32,4 +33,20 @@ func Load(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
 		bindConcat(proto, placeholder, concat)
 	}
 	return L.NewFunctionFromProto(proto), nil
+}
+
+// Loader returns a package.preload loader for the embedded Lua module mod
+// with source src: the chunk is loaded with Load and called with the
+// module name, as require does. Loop goroutine only (when called).
+func Loader(mod, src string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		fn, err := Load(L, strings.NewReader(src), "="+mod)
+		if err != nil {
+			L.RaiseError("%s: %v", mod, err)
+		}
+		L.Push(fn)
+		L.Push(lua.LString(mod))
+		L.Call(1, 1)
+		return 1
+	}
 }

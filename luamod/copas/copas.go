@@ -33,16 +33,7 @@ func Preload(L *lua.LState) {
 		}
 		src, _ := sources.ReadFile("lua/" + e.Name())
 		mod := "copas." + name
-		L.PreloadModule(mod, func(L *lua.LState) int {
-			fn, err := rewrite.Load(L, strings.NewReader(string(src)), "="+mod)
-			if err != nil {
-				L.RaiseError("%s: %v", mod, err)
-			}
-			L.Push(fn)
-			L.Push(lua.LString(mod))
-			L.Call(1, 1)
-			return 1
-		})
+		L.PreloadModule(mod, rewrite.Loader(mod, string(src)))
 	}
 }
 

@@ -54,25 +54,12 @@ func Modules() []string {
 func Preload(L *lua.LState) {
 	for _, mod := range Modules() {
 		src, _ := sources.ReadFile("lua/" + strings.TrimPrefix(mod, "socket.") + ".lua")
-		L.PreloadModule(mod, loader(mod, string(src)))
+		L.PreloadModule(mod, rewrite.Loader(mod, string(src)))
 	}
 	internal, _ := fs.ReadDir(sources, "internal")
 	for _, e := range internal {
 		src, _ := sources.ReadFile("internal/" + e.Name())
 		mod := "copaslua." + strings.TrimSuffix(e.Name(), ".lua")
-		L.PreloadModule(mod, loader(mod, string(src)))
-	}
-}
-
-func loader(mod, src string) lua.LGFunction {
-	return func(L *lua.LState) int {
-		fn, err := rewrite.Load(L, strings.NewReader(src), "="+mod)
-		if err != nil {
-			L.RaiseError("%s: %v", mod, err)
-		}
-		L.Push(fn)
-		L.Push(lua.LString(mod))
-		L.Call(1, 1)
-		return 1
+		L.PreloadModule(mod, rewrite.Loader(mod, string(src)))
 	}
 }
