@@ -321,6 +321,10 @@ func TestBlockingOutsideTasks(t *testing.T) {
 			return
 		}
 		defer c.Close()
+		// Answer the ClientHello late, so the client's non-blocking
+		// handshake must report wantread at least once (a fast loopback
+		// peer could otherwise finish it within one call).
+		time.Sleep(200 * time.Millisecond)
 		buf := make([]byte, 64)
 		n, _ := c.Read(buf)
 		time.Sleep(300 * time.Millisecond) // the client's receive times out first
