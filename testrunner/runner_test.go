@@ -146,7 +146,7 @@ func TestBusyLoopAbandonsFile(t *testing.T) {
 	if _, ran := got["never runs"]; ran || len(got) != 1 {
 		t.Errorf("results after the abandoned test: %v", got)
 	}
-	if fr.Duration > 500*time.Millisecond {
+	if fr.Duration > 5*time.Second { // far below the 10 s default: the file was given up
 		t.Errorf("abandoning took %v", fr.Duration)
 	}
 

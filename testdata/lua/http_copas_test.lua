@@ -113,7 +113,7 @@ describe("HTTP clients against a Copas server", function()
     local t0 = socket.gettime()
     local r, err = copas.http.request{ url = base .. "/slow", timeout = 0.2 }
     eq(r, nil, "timeout result"); eq(err, "timeout", "timeout message")
-    assert(socket.gettime() - t0 < 0.9, "timeout too late")
+    assert(socket.gettime() - t0 < 3, "timeout too late")
   end)
 
   it("many concurrent copas.http requests", function()
