@@ -240,6 +240,7 @@ type LuaError struct {
 	msg   string
 }
 
+// Error returns the Lua error message. Safe from any goroutine.
 func (e *LuaError) Error() string { return e.msg }
 
 func (r *Runtime) resolve(fn any) (*lua.LFunction, error) {

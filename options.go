@@ -26,7 +26,8 @@ type config struct {
 
 func defaultConfig() config { return config{grace: 5 * time.Second} }
 
-// Option configures a Runtime (New).
+// Option configures a Runtime. Options are plain values, safe to build on
+// any goroutine; New applies them on the goroutine that calls it.
 type Option func(*config)
 
 // WithPackagePath sets package.path. Without it the path comes from

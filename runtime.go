@@ -42,7 +42,8 @@ type Runtime struct {
 }
 
 // New creates a Runtime with the standard libraries, the yield-safe pcall
-// and coroutine functions, and the built-in modules preloaded.
+// and coroutine functions, and the built-in modules preloaded. The calling
+// goroutine becomes the runtime's loop goroutine.
 func New(opts ...Option) *Runtime {
 	c := defaultConfig()
 	for _, o := range opts {

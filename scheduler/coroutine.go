@@ -75,7 +75,7 @@ func (l *Loop) Wrap(fn lua.LValue) *lua.LFunction {
 	return f
 }
 
-// WrapGo is Wrap for a Go function.
+// WrapGo is Wrap for a Go function. Loop goroutine only.
 func (l *Loop) WrapGo(fn lua.LGFunction) *lua.LFunction {
 	return l.Wrap(l.L.NewFunction(fn))
 }
@@ -179,9 +179,12 @@ func (l *Loop) installCoroutines() {
 	}))
 }
 
-// PCall and XPCall return the yield-transparent pcall and xpcall installed
-// as globals (the coxpcall module exposes them). Loop goroutine only.
-func (l *Loop) PCall() lua.LValue  { return l.pcall }
+// PCall returns the yield-transparent pcall installed as a global (the
+// coxpcall module exposes it). Loop goroutine only.
+func (l *Loop) PCall() lua.LValue { return l.pcall }
+
+// XPCall returns the yield-transparent xpcall installed as a global.
+// Loop goroutine only.
 func (l *Loop) XPCall() lua.LValue { return l.xpcall }
 
 // Running returns coroutine.running as Lua sees it from L (pcall workers

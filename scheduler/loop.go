@@ -169,8 +169,10 @@ func (l *Loop) Go(work func() func()) {
 }
 
 // Hold marks one more reason for the loop to keep running (a registered
-// server, say); Release drops it. Loop goroutine only.
-func (l *Loop) Hold()    { l.holds++ }
+// server, say). Loop goroutine only.
+func (l *Loop) Hold() { l.holds++ }
+
+// Release drops a Hold. Loop goroutine only.
 func (l *Loop) Release() { l.holds-- }
 
 // Holds is the number of Hold calls not yet released. Loop goroutine only.

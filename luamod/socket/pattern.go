@@ -9,7 +9,8 @@ import (
 
 // Receive is a LuaSocket receive in progress: its pattern ('*l', '*a' or a
 // byte count) and what it has collected so far, prefix first. The TCP
-// objects and the ssl module share it, so both follow the same rules.
+// objects and the ssl module share it, so both follow the same rules. A
+// Receive belongs to the loop goroutine that runs the operation.
 type Receive struct {
 	kind byte // 'l', 'a' or 'n'
 	want int  // 'n': bytes still wanted
@@ -94,7 +95,7 @@ func (r *Receive) Results(err string) []lua.LValue {
 	return []lua.LValue{data, lua.LNil, lua.LNil}
 }
 
-// SendRange turns send's i and j (1-based, negative from the end) into the
+// SendRange (pure, safe from any goroutine) turns send's i and j (1-based, negative from the end) into the
 // byte range [from, to) of data of the given size.
 func SendRange(size int64, i, j int64) (from, to int) {
 	if i < 0 {
