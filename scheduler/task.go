@@ -46,6 +46,7 @@ func (f OpFunc) Start(w Waiter) { f(w) }
 
 // Waiter resumes one parked task once. It is stale (and Resume a no-op)
 // once the task was resumed by someone else, removed or ended.
+// Its methods are loop goroutine only.
 type Waiter struct {
 	t   *Task
 	seq uint64
