@@ -161,7 +161,7 @@ func basePrint(L *lua.LState) int {
 		if i > 1 {
 			b.WriteByte('\t')
 		}
-		b.WriteString(toStringMeta(L, L.Get(i)))
+		b.WriteString(printString(L, L.Get(i)))
 	}
 	b.WriteByte('\n')
 	os.Stdout.WriteString(b.String())

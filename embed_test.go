@@ -344,3 +344,22 @@ func TestDecode(t *testing.T) {
 		t.Fatal("non-table accepted")
 	}
 }
+
+// print calls the global tostring, as Lua 5.1's does.
+func TestPrintUsesGlobalTostring(t *testing.T) {
+	var out strings.Builder
+	rt := newRT(t, `
+		print(1, "a", 2.5)
+		local orig = tostring
+		tostring = function(v) return "<" .. orig(v) .. ">" end
+		print(1, "a")
+		tostring = function() return {} end
+		local ok, err = pcall(print, 1)
+		tostring = orig
+		assert(not ok and err:find("'tostring' must return a string to 'print'"), tostring(err))`,
+		copaslua.WithStdout(&out))
+	_ = rt
+	if got := out.String(); got != "1\ta\t2.5\n<1>\t<a>\n" {
+		t.Fatalf("stdout = %q", got)
+	}
+}

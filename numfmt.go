@@ -56,13 +56,40 @@ func toStringMeta(L *lua.LState, v lua.LValue) string {
 	return L.ToStringMeta(v).String()
 }
 
+const tostringKey = "copas-lua.tostring"
+
+// printString is what print shows for v. Lua 5.1's print calls the global
+// tostring, so a program that replaces tostring changes print too; with
+// the built-in one in place it is formatted directly.
+func printString(L *lua.LState, v lua.LValue) string {
+	ts := L.GetGlobal("tostring")
+	if ts == L.GetField(L.Get(lua.RegistryIndex), tostringKey) {
+		return toStringMeta(L, v)
+	}
+	L.Push(ts)
+	L.Push(v)
+	L.Call(1, 1)
+	r := L.Get(-1)
+	L.Pop(1)
+	s, ok := r.(lua.LString)
+	if !ok {
+		if n, isNum := r.(lua.LNumber); isNum {
+			return formatNumber(n)
+		}
+		L.RaiseError("'tostring' must return a string to 'print'")
+	}
+	return string(s)
+}
+
 // patchNumberFormatting installs the Lua 5.1 conversions. It runs before
 // options that wrap these functions again (WithStdout).
 func patchNumberFormatting(L *lua.LState) {
-	L.SetGlobal("tostring", L.NewFunction(func(L *lua.LState) int {
+	tostring := L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LString(toStringMeta(L, L.CheckAny(1))))
 		return 1
-	}))
+	})
+	L.SetGlobal("tostring", tostring)
+	L.SetField(L.Get(lua.RegistryIndex), tostringKey, tostring)
 
 	str := L.GetGlobal("string").(*lua.LTable)
 	str.RawSetString("format", L.NewFunction(stringFormatWith(str.RawGetString("format").(*lua.LFunction).GFunction)))

@@ -122,7 +122,7 @@ func redirectStdout(L *lua.LState, w io.Writer) {
 			if i > 1 {
 				b.WriteByte('\t')
 			}
-			b.WriteString(toStringMeta(L, L.Get(i)))
+			b.WriteString(printString(L, L.Get(i)))
 		}
 		b.WriteByte('\n')
 		io.WriteString(w, b.String())
