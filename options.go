@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/copas-lua/copas-lua/internal/lua51"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -122,7 +124,7 @@ func redirectStdout(L *lua.LState, w io.Writer) {
 			if i > 1 {
 				b.WriteByte('\t')
 			}
-			b.WriteString(printString(L, L.Get(i)))
+			b.WriteString(lua51.PrintString(L, L.Get(i)))
 		}
 		b.WriteByte('\n')
 		io.WriteString(w, b.String())
@@ -175,7 +177,7 @@ func writeArgs(L *lua.LState, w io.Writer, first int, file lua.LValue) int {
 		case lua.LString:
 			io.WriteString(w, string(v))
 		case lua.LNumber:
-			io.WriteString(w, formatNumber(v))
+			io.WriteString(w, lua51.FormatNumber(v))
 		default:
 			L.ArgError(i-first+1, "string expected, got "+v.Type().String())
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/copas-lua/copas-lua/internal/lua51"
 	"github.com/copas-lua/copas-lua/luamod/copas"
 	"github.com/copas-lua/copas-lua/luamod/coxpcall"
 	"github.com/copas-lua/copas-lua/luamod/gluahttp"
@@ -52,8 +53,7 @@ func New(opts ...Option) *Runtime {
 	L := lua.NewState(scheduler.StateOptions)
 	r := &Runtime{L: L, loop: scheduler.New(L), cfg: c}
 	r.emb.owner.Store(goid())
-	patchBase(L)
-	installLoaders(L)
+	lua51.Install(L)
 	if !c.pathSet {
 		c.path = DefaultPath
 		if env, ok := os.LookupEnv("LUA_PATH"); ok {
@@ -78,6 +78,21 @@ func (r *Runtime) State() *lua.LState { return r.L }
 
 // Loop returns the event loop. Loop goroutine only.
 func (r *Runtime) Loop() *scheduler.Loop { return r.loop }
+
+// Load compiles a Lua chunk without running it. Unlike LState.Load it
+// passes the syntax tree through the fixes for gopher-lua compiler bugs
+// (multiple assignment to locals among them), so it is the way to load
+// user code. name is the chunk name used in error positions, as with
+// LState.Load; errors are *lua.ApiError values of type ApiErrorSyntax, as
+// LState.Load returns. The function's environment is the state's global
+// table. Loop goroutine only.
+func (r *Runtime) Load(src io.Reader, name string) (*lua.LFunction, error) {
+	return lua51.Load(r.L, src, name)
+}
+
+// OSErrorText renders an OS error as C's strerror does ("No such file or
+// directory"), as Lua 5.1 shows it in messages. Safe from any goroutine.
+func OSErrorText(err error) string { return lua51.OSErrorText(err) }
 
 // DoFile runs a Lua file on the main thread, loaded with Load (a first
 // line starting with '#' is skipped). Loop goroutine only.

@@ -1,4 +1,4 @@
-package copaslua
+package lua51
 
 import (
 	"math"
@@ -147,15 +147,15 @@ func BenchmarkConcat(b *testing.B) {
 	for _, src := range []struct{ name, code string }{{"headers", benchHeaders}, {"short", benchShort}} {
 		for _, mode := range []string{"vm", "rewrite"} {
 			b.Run(src.name+"/"+mode, func(b *testing.B) {
-				r := New()
-				defer r.Close()
-				L := r.L
+				L := lua.NewState()
+				defer L.Close()
+				Install(L)
 				var fn *lua.LFunction
 				var err error
 				if mode == "vm" {
 					fn, err = L.LoadString(src.code)
 				} else {
-					fn, err = r.Load(strings.NewReader(src.code), "bench")
+					fn, err = Load(L, strings.NewReader(src.code), "bench")
 				}
 				if err != nil {
 					b.Fatal(err)

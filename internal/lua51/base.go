@@ -1,4 +1,4 @@
-package copaslua
+package lua51
 
 import (
 	"os"
@@ -10,8 +10,14 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// patchBase replaces standard functions whose gopher-lua versions differ
-// from Lua 5.1 in ways that hurt network programs.
+// Install makes L's standard library behave as Lua 5.1's: it replaces the
+// functions listed in the package comment and the loaders. Call it once,
+// right after lua.NewState, before other modules wrap these functions.
+func Install(L *lua.LState) {
+	patchBase(L)
+	installLoaders(L)
+}
+
 func patchBase(L *lua.LState) {
 	tbl := L.GetGlobal("table").(*lua.LTable)
 	// gopher-lua's concat pushes every piece on the Lua stack: O(n²) or a

@@ -1,4 +1,4 @@
-package copaslua
+package lua51
 
 import (
 	"errors"
@@ -12,19 +12,16 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 )
 
-// Load compiles a Lua chunk without running it. Unlike LState.Load it
-// passes the syntax tree through internal/rewrite, which works around
-// gopher-lua compiler bugs (multiple assignment to locals among them), so
-// it is the way to load user code. name is the chunk name used in error
-// positions, as with LState.Load; errors are *lua.ApiError values of type
-// ApiErrorSyntax, as LState.Load returns. The function's environment is
-// the state's global table. Loop goroutine only.
-func (r *Runtime) Load(src io.Reader, name string) (*lua.LFunction, error) {
-	return loadChunk(r.L, src, name)
+// Load compiles a Lua chunk without running it, passing the syntax tree
+// through internal/rewrite (gopher-lua compiler bugs). name is the chunk
+// name used in error positions; errors are *lua.ApiError values of type
+// ApiErrorSyntax, as LState.Load returns.
+func Load(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
+	return rewrite.Load(L, src, name)
 }
 
 func loadChunk(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
-	return rewrite.Load(L, src, name)
+	return Load(L, src, name)
 }
 
 // installLoaders replaces loadstring, load, loadfile, dofile and the Lua

@@ -1,4 +1,4 @@
-package copaslua
+package lua51
 
 import (
 	"math"
@@ -277,3 +277,10 @@ func isStringOrNumber(v lua.LValue) bool {
 	}
 	return false
 }
+
+// FormatNumber is Lua 5.1's tostring of a number ("%.14g", inf, -nan).
+func FormatNumber(n lua.LNumber) string { return formatNumber(n) }
+
+// PrintString is what Lua 5.1's print writes for v (through the global
+// tostring).
+func PrintString(L *lua.LState, v lua.LValue) string { return printString(L, v) }

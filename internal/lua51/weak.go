@@ -1,4 +1,4 @@
-package copaslua
+package lua51
 
 import (
 	"runtime"
