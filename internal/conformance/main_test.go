@@ -1,0 +1,281 @@
+// Package conformance holds the Lua 5.1 fidelity gates of copas-lua:
+//
+//   - TestLua51Suite and TestGluaSuite run gopher-lua's copy of the official
+//     Lua 5.1 test suite (and its own _glua-tests) in place from the module
+//     cache, under stock gopher-lua and under copas-lua, and require every
+//     file stock passes to pass on copas-lua.
+//   - TestDifferential runs a corpus of Lua programs (the repo's own *.lua
+//     that need no network, and testdata/diff/*.lua) under PUC lua5.1 and
+//     the copas-lua command, comparing stdout, the first line of the error
+//     on stderr and the exit status.
+//   - TestGenerated and FuzzDifferential do the same for programs made by a
+//     seeded random generator (gen_test.go).
+//   - FuzzRewrite is the oracle of internal/rewrite: a program compiled
+//     through copas-lua's loader must behave as lua5.1 runs it (lua5.1, not
+//     stock gopher-lua, is the oracle: stock gopher-lua has its own bugs).
+//
+// Every process a test starts runs under exec.CommandContext with a
+// deadline. Child processes are this test binary itself (TestMain's child
+// mode, for in-process runs of stock gopher-lua and of copaslua.New) or the
+// copas-lua command built once into a temporary directory.
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	copaslua "github.com/copas-lua/copas-lua"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// childEnv selects TestMain's child mode: "stock" or "copas" runs the file
+// named by os.Args[1] in-process and exits 0 when it ran without error.
+const childEnv = "COPASLUA_CONFORMANCE_CHILD"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(childEnv); mode != "" {
+		os.Exit(child(mode, os.Args[len(os.Args)-1]))
+	}
+	code := m.Run()
+	if tmpPath != "" {
+		os.RemoveAll(tmpPath)
+	}
+	os.Exit(code)
+}
+
+// child runs file in-process as mode says and returns the exit status.
+// blankEnv may list line ranges ("5,33-34") that are replaced by empty
+// lines before the file is compiled (the line numbers stay the same).
+func child(mode, file string) int {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	spec := os.Getenv(blankEnv)
+	if len(src) > 0 && src[0] == '#' { // skipped as lua.c does, keeping line numbers
+		spec += ",1"
+	}
+	src = blankLines(src, spec)
+	switch mode {
+	case "stock":
+		// The options of gopher-lua's own script_test.go.
+		L := lua.NewState(lua.Options{RegistrySize: 1024 * 20, CallStackSize: 1024})
+		var fn *lua.LFunction
+		if fn, err = L.Load(bytes.NewReader(src), file); err == nil {
+			L.Push(fn)
+			err = L.PCall(0, lua.MultRet, nil)
+		}
+		L.Close()
+	case "copas":
+		rt := copaslua.New()
+		var fn *lua.LFunction
+		if fn, err = rt.Load(bytes.NewReader(src), file); err == nil {
+			rt.State().Push(fn)
+			err = rt.State().PCall(0, lua.MultRet, nil)
+		}
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err = rt.Run(ctx)
+			cancel()
+		}
+		rt.Close()
+	default:
+		err = fmt.Errorf("unknown child mode %q", mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// blankEnv carries the line ranges child blanks out.
+const blankEnv = "COPASLUA_CONFORMANCE_BLANK"
+
+// blankLines empties the 1-based lines listed in spec ("3,7-9").
+func blankLines(src []byte, spec string) []byte {
+	lines := bytes.Split(src, []byte("\n"))
+	for _, part := range strings.Split(spec, ",") {
+		if part == "" {
+			continue
+		}
+		var from, to int
+		if n, _ := fmt.Sscanf(part, "%d-%d", &from, &to); n < 2 {
+			to = from
+		}
+		for i := from; i <= to && i <= len(lines); i++ {
+			if i >= 1 {
+				lines[i-1] = nil
+			}
+		}
+	}
+	return bytes.Join(lines, []byte("\n"))
+}
+
+// runResult is what one process run produced.
+type runResult struct {
+	stdout, stderr string
+	code           int  // exit status; -1 when killed or not started
+	timedOut       bool // the deadline killed it
+	elapsed        time.Duration
+}
+
+// run starts name args in dir with the deadline d and waits for it.
+// stdin is empty. Extra environment entries are added to the test's own.
+func run(d time.Duration, dir string, env []string, name string, args ...string) runResult {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = nil
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = 2 * time.Second
+	start := time.Now()
+	err := cmd.Run()
+	r := runResult{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		r.code, r.timedOut = -1, true
+	case err == nil:
+		r.code = 0
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		r.code = -1
+		r.stderr += err.Error()
+	}
+	return r
+}
+
+// runChild runs file in dir in a child process: this test binary in
+// TestMain's child mode (one built without the race detector when this
+// one has it), with extra environment entries env.
+func runChild(t testing.TB, d time.Duration, dir, mode, file string, env ...string) runResult {
+	return run(d, dir, append(env, childEnv+"="+mode), helperBinary(t), "-test.run=^$", file)
+}
+
+var (
+	helperOnce sync.Once
+	helperPath string
+	helperErr  error
+)
+
+// helperBinary is the program runChild starts: os.Args[0], or under the
+// race detector this package's test binary built without it.
+func helperBinary(t testing.TB) string {
+	t.Helper()
+	if !raceEnabled {
+		return os.Args[0]
+	}
+	helperOnce.Do(func() {
+		var dir string
+		if dir, helperErr = tempDir(); helperErr != nil {
+			return
+		}
+		helperPath = filepath.Join(dir, "conformance.test")
+		wd, _ := os.Getwd()
+		r := run(5*time.Minute, wd, nil, goCommand(), "test", "-c", "-o", helperPath, ".")
+		if r.code != 0 {
+			helperErr = fmt.Errorf("go test -c: exit %d: %s", r.code, r.stderr)
+		}
+	})
+	if helperErr != nil {
+		t.Fatal(helperErr)
+	}
+	return helperPath
+}
+
+var (
+	tmpOnce sync.Once
+	tmpPath string
+	tmpErr  error
+)
+
+// tempDir is one temporary directory for the built programs, removed by
+// TestMain.
+func tempDir() (string, error) {
+	tmpOnce.Do(func() { tmpPath, tmpErr = os.MkdirTemp("", "conformance") })
+	return tmpPath, tmpErr
+}
+
+var (
+	cliOnce sync.Once
+	cliPath string
+	cliErr  error
+)
+
+// copasLua returns the path of the copas-lua command, built once (without
+// the race detector: it is the program users run) into a temporary
+// directory that TestMain removes.
+func copasLua(t testing.TB) string {
+	t.Helper()
+	cliOnce.Do(func() {
+		var dir string
+		if dir, cliErr = tempDir(); cliErr != nil {
+			return
+		}
+		cliPath = filepath.Join(dir, "copas-lua")
+		r := run(5*time.Minute, moduleRoot(), nil, goCommand(), "build", "-o", cliPath, "./cmd/copas-lua")
+		if r.code != 0 {
+			cliErr = fmt.Errorf("go build ./cmd/copas-lua: exit %d: %s", r.code, r.stderr)
+		}
+	})
+	if cliErr != nil {
+		t.Fatal(cliErr)
+	}
+	return cliPath
+}
+
+// moduleRoot is the repository root (two levels above this package).
+func moduleRoot() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	return filepath.Dir(filepath.Dir(wd))
+}
+
+// lua51Path returns the path of PUC lua5.1. Where it is missing the test
+// is skipped, except in CI (CI set), where that is a failure: .ci/run
+// installs it.
+func lua51Path(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("lua5.1")
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("lua5.1 not found (CI=%s): .ci/run installs it with apt-get install lua5.1", os.Getenv("CI"))
+	}
+	t.Skip("lua5.1 not found in PATH: the differential tests need PUC Lua 5.1 as their oracle (apt-get install lua5.1); CI installs it")
+	return ""
+}
+
+// firstLine is s up to its first newline.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// goCommand is the go command of the toolchain running the tests.
+func goCommand() string {
+	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return "go"
+}
