@@ -99,7 +99,20 @@ local function forget(co)
   end
 end
 
+-- Timeout callbacks run on the main thread; Copas runs them in its timer
+-- thread "copas_core_timer" and reports their errors with that thread. This
+-- stand-in (never resumed) plays that part for error handlers.
+local timer_thread = coroutine.create(function() end)
+names[timer_thread] = "copas_core_timer"
+
 core.onexit(function(co, ok, err)
+  if co == nil then -- a timeout callback failed (core.timer reports it)
+    local hok, herr = pcall(deferror, err, timer_thread, nil)
+    if not hok then
+      print("Failed executing error handler: " .. tostring(herr))
+    end
+    return
+  end
   if ok == nil then -- removed by removethread while it ran
     forget(co)
     return
@@ -166,6 +179,21 @@ local function disarm()
   if co then io_wait[co] = nil end
 end
 
+-- Copas calls a method of the socket it is given first; these checks give
+-- Lua 5.1's messages for a value that is no socket (the usual case: the
+-- nil of a failed socket.connect), which gopher-lua words differently.
+local indexable = { table = true, userdata = true, string = true }
+local function check_socket(skt, name, method)
+  local t = type(skt)
+  if not indexable[t] then
+    error(("attempt to index local '%s' (a %s value)"):format(name, t), 2)
+  end
+  local m = skt[method]
+  if m == nil then
+    error(("attempt to call method '%s' (a nil value)"):format(method), 2)
+  end
+end
+
 local function kind(skt)
   local s = tostring(skt):sub(1, 3)
   if s == "tcp" then return "tcp" end
@@ -174,6 +202,7 @@ local function kind(skt)
 end
 
 function copas.close(skt, ...)
+  if type(skt) ~= "userdata" then check_socket(skt, "skt", "close") end
   return skt:close(...)
 end
 
@@ -214,6 +243,7 @@ local function finish_io(s, err, ...)
 end
 
 function copas.receive(client, pattern, part)
+  if type(client) ~= "userdata" then check_socket(client, "client", "receive") end
   pattern = pattern or "*l"
   if pattern == "*a" then
     -- Copas reads non-blocking and retries, so unless the whole stream is
@@ -240,6 +270,7 @@ function copas.receive(client, pattern, part)
 end
 
 function copas.receivefrom(client, size)
+  if type(client) ~= "userdata" then check_socket(client, "client", "receivefrom") end
   size = size or UDP_DATAGRAM_MAX
   arm(client, to_receive[client])
   local s, ip, port = client:receivefrom(size)
@@ -253,6 +284,7 @@ end
 
 -- Returns as soon as any data arrived, even if the pattern is not complete.
 function copas.receivepartial(client, pattern, part)
+  if type(client) ~= "userdata" then check_socket(client, "client", "receive") end
   pattern = pattern or "*l"
   local orig = #(part or "")
   local limit = to_receive[client]
@@ -278,6 +310,7 @@ end
 copas.receivePartial = copas.receivepartial
 
 function copas.send(client, data, from, to)
+  if type(client) ~= "userdata" then check_socket(client, "client", "send") end
   arm(client, to_send[client])
   local s, err, last = client:send(data, from, to)
   disarm()
@@ -286,10 +319,12 @@ function copas.send(client, data, from, to)
 end
 
 function copas.sendto(client, data, ip, port)
+  if type(client) ~= "userdata" then check_socket(client, "client", "sendto") end
   return client:sendto(data, ip, port)
 end
 
 function copas.connect(skt, host, port)
+  if type(skt) ~= "userdata" then check_socket(skt, "skt", "settimeout") end
   arm(skt, to_connect[skt])
   local ok, err = skt:connect(host, port)
   disarm()
@@ -450,6 +485,7 @@ end
 function copas.wrap(skt, sslt)
   local mt = getmetatable(skt)
   if mt == tcp_mt or mt == udp_mt then return skt end
+  if type(skt) ~= "userdata" then check_socket(skt, "skt", "settimeout") end
   skt:settimeout(0)
   armed[skt] = 0
   if kind(skt) then
@@ -523,11 +559,24 @@ local function spawn(fn, ...)
   return core.spawn(fn, ...)
 end
 
+-- Copas' thread body calls the handler as an upvalue: a handler that is no
+-- function fails when the thread first runs, with Lua 5.1's message.
+local function callable(handler)
+  if type(handler) == "function" then return handler end
+  return function(...)
+    local mt = getmetatable(handler)
+    if type(mt) ~= "table" or mt.__call == nil then
+      error(("attempt to call upvalue 'handler' (a %s value)"):format(type(handler)))
+    end
+    return handler(...)
+  end
+end
+
 function copas.addnamedthread(name, handler, ...)
   if type(name) == "function" and type(handler) == "string" then
     name, handler = handler, name
   end
-  local co = spawn(handler, ...)
+  local co = spawn(callable(handler), ...)
   if name then names[co] = name end
   registered[co] = true
   return co
@@ -538,13 +587,22 @@ function copas.addthread(handler, ...)
 end
 
 function copas.removethread(co)
-  if co and registered[co] then
+  if co == nil then
+    -- Copas fails indexing its registry with nil
+    error("bad argument #1 to 'removethread' (coroutine expected, got nil)", 2)
+  end
+  if registered[co] then
     if core.kill(co) then forget(co) end
   end
 end
 
 function copas.sleep(t)
   t = t or 0
+  if type(t) ~= "number" then
+    -- Copas' dispatcher fails comparing it (and stops the loop); fail in
+    -- the thread that asked instead.
+    error("bad argument #1 to 'sleep' (number expected, got " .. type(t) .. ")", 2)
+  end
   core.sleep(t)
 end
 
@@ -569,6 +627,16 @@ end
 -------------------------------------------------------------------------------
 local timeouts = weak("k")
 
+-- As in Copas (coxpcall in its timer thread), a string error of a timeout
+-- callback gets the callback's traceback; other values pass unchanged.
+local function timer_trace(err)
+  local t = type(err)
+  if t == "string" or t == "number" then
+    return debug.traceback(tostring(err), 2)
+  end
+  return err
+end
+
 function copas.gettimeouts()
   local _, _, _, _, n = core.counts()
   return n
@@ -582,9 +650,18 @@ function copas.timeout(delay, callback)
     timeouts[co] = nil
   end
   if delay > 0 and delay ~= huge then
+    if callback == nil then
+      error("the callback parameter is required")
+    end
     timeouts[co] = core.timer(delay, function(c)
       timeouts[c] = nil
-      callback(c)
+      local ok, err = xpcall(function() return callback(c) end, timer_trace)
+      if not ok then
+        local hok, herr = pcall(deferror, err, timer_thread, nil)
+        if not hok then
+          print("Failed executing error handler: " .. tostring(herr))
+        end
+      end
     end, co)
   elseif delay ~= 0 and delay ~= huge then
     error("timout value must be greater than or equal to 0, got: " .. tostring(delay))
@@ -602,7 +679,7 @@ local function serve_tcp(server, handler)
     local client, err = server:accept()
     if client then
       count = count + 1
-      local sname = nameof(server)
+      local sname = tostring(nameof(server))
       names[client] = sname .. ":client_" .. count
       client:settimeout(0)
       armed[client] = 0
@@ -621,23 +698,30 @@ local function serve_tcp(server, handler)
 end
 
 function copas.addserver(server, handler, timeout, name)
+  if type(server) ~= "userdata" then check_socket(server, "server", "settimeout") end
+  if type(handler) ~= "function" then
+    -- Copas fails creating the handler's coroutine, for TCP servers only
+    -- at the first client and out of copas.loop.
+    error("bad argument #2 to 'addserver' (function expected, got " .. type(handler) .. ")", 2)
+  end
   if name then names[server] = name end
   if timeout then copas.settimeout(server, timeout) end
   if kind(server) then
     server:settimeout(0)
     local co = spawn(serve_tcp, server, handler)
-    names[co] = nameof(server) .. ":server"
+    names[co] = tostring(nameof(server)) .. ":server"
     servers[server] = co
     nservers = nservers + 1
   else
     server:settimeout(0)
     local co = spawn(handler, server)
-    names[co] = nameof(server) .. ":handler"
+    names[co] = tostring(nameof(server)) .. ":handler"
     thread_socket[co] = server
   end
 end
 
 function copas.removeserver(server, keep_open)
+  if type(server) ~= "userdata" then check_socket(server, "server", "close") end
   local skt = unwrap(server)
   local co = servers[skt]
   if co then

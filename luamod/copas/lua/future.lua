@@ -82,6 +82,19 @@ function Future:cancel()
 end
 
 
+-- Calls func; a value that cannot be called fails with Lua 5.1's message
+-- for Copas' upvalue (gopher-lua's differs).
+local function call(func, ...)
+  if type(func) ~= "function" then
+    local mt = getmetatable(func)
+    if type(mt) ~= "table" or mt.__call == nil then
+      error(("attempt to call upvalue 'func' (a %s value)"):format(type(func)))
+    end
+  end
+  return func(...)
+end
+
+
 --- Like copas.addnamedthread, but returns a future for the thread.
 function M.addnamedthread(name, func, ...)
   local f = setmetatable({
@@ -90,7 +103,7 @@ function M.addnamedthread(name, func, ...)
     co = nil,        -- the task's thread
   }, Future)
   f.co = copas.addnamedthread(name, function(...)
-    settle(f, pcall(func, ...))
+    settle(f, pcall(call, func, ...))
   end, ...)
   return f
 end

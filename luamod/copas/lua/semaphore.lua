@@ -13,6 +13,19 @@ local tonumber, tostring, type, error = tonumber, tostring, type, error
 
 local DEFAULT_TIMEOUT = 10
 
+-- give and take refuse a count that is not a number >= 0 (Copas 4.11 takes
+-- it: give(-5) drives the count negative, take(-1) adds one), before they
+-- touch the semaphore.
+local function check_count(n, method)
+  if type(n) ~= "number" then
+    error(("bad argument #1 to '%s' (number expected, got %s)"):format(method, type(n)), 3)
+  end
+  if not (n >= 0) then -- also NaN
+    error(("bad argument #1 to '%s' (number greater than or equal to 0 expected, got %s)")
+          :format(method, tostring(n)), 3)
+  end
+end
+
 local Semaphore = {}
 Semaphore.__index = Semaphore
 
@@ -70,7 +83,9 @@ end
 --- Returns `given` (default 1) resources. More than `max` in store is capped
 -- at `max` and reported as nil, "too many" (waiters are still served).
 function Semaphore:give(given)
-  local count = self.count + (given or 1)
+  given = given or 1
+  check_count(given, "give")
+  local count = self.count + given
   local err
   if count > self.max then
     count, err = self.max, "too many"
@@ -89,6 +104,7 @@ end
 -- Returns true, or nil, "timeout"|"too many"|"destroyed".
 function Semaphore:take(requested, timeout)
   requested = requested or 1
+  check_count(requested, "take")
   if self.first == self.next and self.count >= requested then
     -- nobody in line and enough in store
     self.count = self.count - requested
