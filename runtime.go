@@ -51,9 +51,10 @@ func New(opts ...Option) *Runtime {
 		o(&c)
 	}
 	L := lua.NewState(scheduler.StateOptions)
+	// Before the scheduler, which wraps coroutine.resume and pcall.
+	lua51.Install(L)
 	r := &Runtime{L: L, loop: scheduler.New(L), cfg: c}
 	r.emb.owner.Store(goid())
-	lua51.Install(L)
 	if !c.pathSet {
 		c.path = DefaultPath
 		if env, ok := os.LookupEnv("LUA_PATH"); ok {
@@ -123,7 +124,7 @@ func (r *Runtime) doChunk(src io.Reader, name string) error {
 		return err
 	}
 	r.L.Push(fn)
-	return r.L.PCall(0, lua.MultRet, nil)
+	return r.L.PCall(0, lua.MultRet, r.L.NewFunction(lua51.MessageHandler))
 }
 
 // Post queues fn to run on the loop goroutine with the Lua state. Safe to

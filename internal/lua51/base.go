@@ -15,7 +15,9 @@ import (
 // right after lua.NewState, before other modules wrap these functions.
 func Install(L *lua.LState) {
 	patchBase(L)
+	patchLibrary(L)
 	installLoaders(L)
+	shapeLibrary(L)
 }
 
 func patchBase(L *lua.LState) {
@@ -45,11 +47,11 @@ func patchBase(L *lua.LState) {
 
 func tableConcat(L *lua.LState) int {
 	t := L.CheckTable(1)
-	sep := L.OptString(2, "")
-	i := L.OptInt(3, 1)
+	sep := optString(L, 2, "")
+	i := optInt(L, 3, 1)
 	j := t.Len()
 	if L.GetTop() >= 4 && L.Get(4) != lua.LNil {
-		j = L.CheckInt(4)
+		j = checkInt(L, 4)
 	}
 	var b strings.Builder
 	for k := i; k <= j; k++ {
@@ -85,7 +87,7 @@ func osClock(L *lua.LState) int {
 // collectGarbage maps Lua 5.1's options onto the Go collector; a full
 // collection also clears dead entries of weak tables.
 func collectGarbage(L *lua.LState, weakTables *weakRegistry) int {
-	opt := L.OptString(1, "collect")
+	opt := optString(L, 1, "collect")
 	switch opt {
 	case "collect":
 		weakTables.collect()
@@ -125,7 +127,7 @@ func tracebackWith(orig lua.LGFunction) lua.LGFunction {
 		if !isThread {
 			return orig(L)
 		}
-		level := L.OptInt(3, 0)
+		level := optInt(L, 3, 0)
 		L.SetTop(0)
 		L.Push(th)
 		L.Push(lua.LNumber(level))
@@ -143,7 +145,7 @@ func tracebackWith(orig lua.LGFunction) lua.LGFunction {
 // the level picks the frame whose position prefixes a string message.
 func baseError(L *lua.LState) int {
 	obj := L.Get(1)
-	level := L.OptInt(2, 1)
+	level := optInt(L, 2, 1)
 	// gopher-lua's own level handling is off by one frame for level 2 and
 	// up; Where(level) counts from the function that called error.
 	if msg, ok := obj.(lua.LString); ok && level > 0 {
@@ -178,7 +180,7 @@ func basePrint(L *lua.LState) int {
 func tableRemove(L *lua.LState) int {
 	t := L.CheckTable(1)
 	e := t.Len()
-	pos := L.OptInt(2, e)
+	pos := optInt(L, 2, e)
 	if e == 0 || pos < 1 || pos > e {
 		return 0
 	}
@@ -200,7 +202,7 @@ const maxStringLen = 1 << 30
 
 func stringRep(L *lua.LState) int {
 	str := L.CheckString(1)
-	n := L.CheckInt(2)
+	n := checkInt(L, 2)
 	if n <= 0 || len(str) == 0 {
 		L.Push(lua.LString(""))
 		return 1
@@ -218,8 +220,8 @@ const maxUnpack = 1 << 20
 
 func baseUnpack(L *lua.LState) int {
 	t := L.CheckTable(1)
-	i := L.OptInt(2, 1)
-	e := L.OptInt(3, t.Len())
+	i := optInt(L, 2, 1)
+	e := optInt(L, 3, t.Len())
 	if L.Get(3) == lua.LNil {
 		e = t.Len()
 	}

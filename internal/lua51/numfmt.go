@@ -3,9 +3,7 @@ package lua51
 import (
 	"math"
 	"strconv"
-	"strings"
 
-	"github.com/copas-lua/copas-lua/internal/rewrite"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -13,7 +11,7 @@ import (
 // gopher-lua uses Go's shortest round-trip form, so 10/3 prints as
 // 3.3333333333333335 instead of 3.3333333333333, 1/0 as +Inf instead of
 // inf. The functions here give Lua 5.1's strings wherever a program can see
-// them: tostring, print, .. (through the rewrite's concat calls),
+// them: tostring, print, .. (vmconcat.go),
 // string.format's %s and %q, table.concat, io.write and file:write.
 
 // appendNumber appends n as Lua 5.1's "%.14g" does with glibc.
@@ -92,7 +90,7 @@ func patchNumberFormatting(L *lua.LState) {
 	L.SetField(L.Get(lua.RegistryIndex), tostringKey, tostring)
 
 	str := L.GetGlobal("string").(*lua.LTable)
-	str.RawSetString("format", L.NewFunction(stringFormatWith(str.RawGetString("format").(*lua.LFunction).GFunction)))
+	str.RawSetString("format", L.NewFunction(stringFormat))
 
 	// io.write is a closure over the default-file table, which it reads
 	// from the running function's upvalue: the wrapper gets the same one.
@@ -107,7 +105,6 @@ func patchNumberFormatting(L *lua.LState) {
 		}
 	}
 
-	rewrite.EnableConcat(L, luaConcat)
 }
 
 // numbersToStrings wraps a write function: its number arguments from first
@@ -118,63 +115,6 @@ func numbersToStrings(orig lua.LGFunction, first int) lua.LGFunction {
 			if n, ok := L.Get(i).(lua.LNumber); ok {
 				L.Replace(i, lua.LString(formatNumber(n)))
 			}
-		}
-		return orig(L)
-	}
-}
-
-// stringFormatWith wraps gopher-lua's string.format (Go's fmt underneath):
-// a number for %s is formatted as Lua 5.1 does, and %q quotes as Lua 5.1
-// does (it becomes %s of the quoted string). Other conversions go to orig
-// unchanged; a format without %s or %q costs one scan.
-func stringFormatWith(orig lua.LGFunction) lua.LGFunction {
-	return func(L *lua.LState) int {
-		format := L.CheckString(1)
-		if strings.IndexByte(format, '%') < 0 {
-			return orig(L)
-		}
-		var out []byte // the format with each %q turned into %s
-		last := 0      // format[:last] is in out
-		arg := 1
-		for i := 0; i < len(format); i++ {
-			if format[i] != '%' {
-				continue
-			}
-			start := i
-			i++
-			if i < len(format) && format[i] == '%' {
-				continue
-			}
-			for i < len(format) && strings.IndexByte("-+ #0123456789.", format[i]) >= 0 {
-				i++
-			}
-			if i == len(format) {
-				break
-			}
-			arg++
-			switch format[i] {
-			case 's':
-				if n, ok := L.Get(arg).(lua.LNumber); ok {
-					L.Replace(arg, lua.LString(formatNumber(n)))
-				}
-			case 'q':
-				var s string
-				switch v := L.Get(arg).(type) {
-				case lua.LString:
-					s = string(v)
-				case lua.LNumber:
-					s = formatNumber(v)
-				default:
-					L.ArgError(arg, "string expected, got "+v.Type().String())
-				}
-				L.Replace(arg, lua.LString(quoteString(s)))
-				// Lua 5.1 ignores flags and width of %q.
-				out = append(append(out, format[last:start]...), "%s"...)
-				last = i + 1
-			}
-		}
-		if out != nil {
-			L.Replace(1, lua.LString(append(out, format[last:]...)))
 		}
 		return orig(L)
 	}
@@ -198,84 +138,6 @@ func quoteString(s string) string {
 		}
 	}
 	return string(append(b, '"'))
-}
-
-// luaConcat is the function the rewrite compiles `a .. b .. c` into:
-// it receives all operands and returns their concatenation.
-func luaConcat(L *lua.LState) int {
-	top := L.GetTop()
-	var stack [128]byte
-	b := stack[:0]
-	for i := 1; i <= top; i++ {
-		switch v := L.Get(i).(type) {
-		case lua.LString:
-			b = append(b, v...)
-		case lua.LNumber:
-			b = appendNumber(b, v)
-		default:
-			L.Push(concatMeta(L, top))
-			return 1
-		}
-	}
-	L.Push(lua.LString(b))
-	return 1
-}
-
-// concatMeta is Lua 5.1's luaV_concat for chains with other operands:
-// from the right, runs of strings and numbers are joined and any other
-// pair goes to the __concat metamethod of its left, else its right operand.
-func concatMeta(L *lua.LState, n int) lua.LValue {
-	vals := make([]lua.LValue, n)
-	for i := range vals {
-		vals[i] = L.Get(i + 1)
-	}
-	for n > 1 {
-		a, b := vals[n-2], vals[n-1]
-		if isStringOrNumber(a) && isStringOrNumber(b) {
-			k := n - 2
-			for k > 0 && isStringOrNumber(vals[k-1]) {
-				k--
-			}
-			var s []byte
-			for _, v := range vals[k:n] {
-				if num, ok := v.(lua.LNumber); ok {
-					s = appendNumber(s, num)
-				} else {
-					s = append(s, v.(lua.LString)...)
-				}
-			}
-			vals[k] = lua.LString(s)
-			n = k + 1
-			continue
-		}
-		mm := L.GetMetaField(a, "__concat")
-		if mm == lua.LNil {
-			mm = L.GetMetaField(b, "__concat")
-		}
-		if mm == lua.LNil {
-			bad := a
-			if isStringOrNumber(a) {
-				bad = b
-			}
-			L.RaiseError("attempt to concatenate a %s value", bad.Type().String())
-		}
-		L.Push(mm)
-		L.Push(a)
-		L.Push(b)
-		L.Call(2, 1)
-		vals[n-2] = L.Get(-1)
-		L.Pop(1)
-		n--
-	}
-	return vals[0]
-}
-
-func isStringOrNumber(v lua.LValue) bool {
-	switch v.(type) {
-	case lua.LString, lua.LNumber:
-		return true
-	}
-	return false
 }
 
 // FormatNumber is Lua 5.1's tostring of a number ("%.14g", inf, -nan).
