@@ -3,11 +3,11 @@ package lua51
 import (
 	"errors"
 	"math"
+	"math/rand"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
-	"math/rand"
-	"runtime"
 
 	lua "github.com/yuin/gopher-lua"
 )
