@@ -81,6 +81,7 @@ func loadSource(L *lua.LState, src, source string) (*lua.LFunction, string) {
 	id := chunkID(source)
 	fn, err := loadChunk(L, strings.NewReader(src), id)
 	if err == nil {
+		rememberSource(L, id, source)
 		return fn, ""
 	}
 	var ae *lua.ApiError
@@ -263,4 +264,52 @@ func searchLua(L *lua.LState, pkg *lua.LTable) int {
 	// gopher-lua's require joins the searchers' messages with "\n\t".
 	L.Push(lua.LString(strings.Join(tried, "\n\t")))
 	return 1
+}
+
+// gopher-lua keeps one name per chunk, used both in messages (where Lua
+// shows the chunk id) and as debug.getinfo's source (where Lua shows the
+// name the chunk was loaded with). Chunks get the id; this table maps ids
+// back for getinfo. It is bounded: past maxSources, ids of new chunks are
+// not remembered and getinfo shows the id.
+const (
+	sourcesKey = "copas-lua.sources"
+	maxSources = 4096
+)
+
+func rememberSource(L *lua.LState, id, source string) {
+	if id == source {
+		return
+	}
+	reg := L.Get(lua.RegistryIndex)
+	t, ok := L.GetField(reg, sourcesKey).(*lua.LTable)
+	if !ok {
+		t = L.NewTable()
+		L.SetField(reg, sourcesKey, t)
+	}
+	if t.RawGetString(id) == lua.LNil && t.Len() < maxSources {
+		t.RawSetString(id, lua.LString(source))
+		t.RawSetInt(t.Len()+1, lua.LTrue) // counts entries
+	}
+}
+
+// debugGetinfo wraps debug.getinfo: source is the chunk's own name.
+func debugGetinfo(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		n := orig(L)
+		if n == 1 {
+			if info, ok := L.Get(-1).(*lua.LTable); ok {
+				if id, ok := info.RawGetString("source").(lua.LString); ok {
+					if info.RawGetString("short_src") == lua.LNil {
+						info.RawSetString("short_src", id)
+					}
+					if t, ok := L.GetField(L.Get(lua.RegistryIndex), sourcesKey).(*lua.LTable); ok {
+						if src := t.RawGetString(string(id)); src != lua.LNil {
+							info.RawSetString("source", src)
+						}
+					}
+				}
+			}
+		}
+		return n
+	}
 }

@@ -61,13 +61,18 @@ const tostringKey = "copas-lua.tostring"
 // the built-in one in place it is formatted directly.
 func printString(L *lua.LState, v lua.LValue) string {
 	ts := L.GetGlobal("tostring")
+	var r lua.LValue
 	if ts == L.GetField(L.Get(lua.RegistryIndex), tostringKey) {
-		return toStringMeta(L, v)
+		mm := L.GetMetaField(v, "__tostring")
+		if mm == lua.LNil {
+			return toStringMeta(L, v)
+		}
+		ts = mm
 	}
 	L.Push(ts)
 	L.Push(v)
 	L.Call(1, 1)
-	r := L.Get(-1)
+	r = L.Get(-1)
 	L.Pop(1)
 	s, ok := r.(lua.LString)
 	if !ok {
@@ -83,7 +88,15 @@ func printString(L *lua.LState, v lua.LValue) string {
 // options that wrap these functions again (WithStdout).
 func patchNumberFormatting(L *lua.LState) {
 	tostring := L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(toStringMeta(L, L.CheckAny(1))))
+		v := L.CheckAny(1)
+		// Lua 5.1 returns whatever __tostring returns, string or not.
+		if mm := L.GetMetaField(v, "__tostring"); mm != lua.LNil {
+			L.Push(mm)
+			L.Push(v)
+			L.Call(1, 1)
+			return 1
+		}
+		L.Push(lua.LString(toStringMeta(L, v)))
 		return 1
 	})
 	L.SetGlobal("tostring", tostring)

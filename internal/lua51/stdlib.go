@@ -124,6 +124,11 @@ func patchLibrary(L *lua.LState) {
 	if f, ok := L.GetGlobal("setmetatable").(*lua.LFunction); ok && f.IsG {
 		L.SetGlobal("setmetatable", L.NewFunction(checkedSetmetatable(f.GFunction)))
 	}
+	if dbg, ok := L.GetGlobal("debug").(*lua.LTable); ok {
+		if f, ok := dbg.RawGetString("getinfo").(*lua.LFunction); ok && f.IsG {
+			dbg.RawSetString("getinfo", rewrapG(L, f, debugGetinfo(f.GFunction)))
+		}
+	}
 	ost := L.GetGlobal("os").(*lua.LTable)
 	ost.RawSetString("remove", L.NewFunction(osRemove))
 	ost.RawSetString("rename", L.NewFunction(osRename))
