@@ -148,6 +148,10 @@ func baseError(L *lua.LState) int {
 	level := optInt(L, 2, 1)
 	// gopher-lua's own level handling is off by one frame for level 2 and
 	// up; Where(level) counts from the function that called error.
+	if n, ok := obj.(lua.LNumber); ok && level > 0 {
+		// lua_isstring is true for numbers: they get the position too.
+		obj = lua.LString(formatNumber(n))
+	}
 	if msg, ok := obj.(lua.LString); ok && level > 0 {
 		// pcall's worker frames stand in for Lua 5.1's C function pcall,
 		// which has no position.
