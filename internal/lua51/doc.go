@@ -21,5 +21,33 @@
 //     Lua error instead of the Go runtime aborting the process.
 //   - loadstring, load, loadfile, dofile and require's Lua searcher: chunk
 //     names and syntax error messages as Lua 5.1 shows them, and every
-//     chunk compiled through internal/rewrite (compiler bugs).
+//     chunk compiled through internal/rewrite (compiler bugs);
+//     debug.getinfo reports the name a chunk was loaded with as source
+//     (gopher-lua has one name for messages and getinfo).
+//   - Library arguments convert as luaL_checkstring/checknumber do
+//     (stdlib.go): numbers where strings are expected become "%.14g"
+//     strings, numeric strings where numbers are expected become numbers.
+//   - tonumber is strtod's (exponents, hexadecimal, inf, nan) and
+//     strtoul's for other bases (str2number.go).
+//   - string.format is Lua 5.1's, conversion by conversion, with its
+//     errors (strformat.go); gopher-lua hands the format to Go's fmt.
+//   - string.match and string.find return nil when nothing matches (not
+//     nothing); gsub takes a number as replacement; string.byte's end
+//     defaults to its start; string.char checks byte values; select and
+//     table.insert take numeric strings; setmetatable checks its first
+//     argument; math.huge is inf; math.random checks its interval and has
+//     a generator per state (gopher-lua reseeds Go's global one).
+//   - The deprecated functions of 5.1's library: table.foreach,
+//     table.foreachi, table.setn, gcinfo, math.mod, string.gfind.
+//   - io.open, os.remove and os.rename fail with nil, "name: strerror",
+//     errno.
+//   - tostring returns whatever __tostring returns; print rejects a
+//     non-string.
+//   - Error messages read as Lua 5.1's (errmsg.go): "bad argument #1 to
+//     'rep' (string expected, got no value)", no position when the function
+//     was called from pcall, "calling 'x' on bad self", and the variable in
+//     runtime errors ("attempt to index local 'a' (a nil value)", "attempt
+//     to call global 'f' (a nil value)", arithmetic, length, comparison and
+//     'for' errors). This reads gopher-lua's unexported call frames through
+//     mirrors checked against its types at start-up (vmstate.go).
 package lua51
