@@ -7,14 +7,13 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 	"syscall"
 )
 
 // Address resolution with getaddrinfo(3)'s outcomes, as LuaSocket sees
 // them: numeric hosts and ports never touch the resolver, "*"/nil binds to
-// the wildcard, numeric ports wrap modulo 65536 like glibc's, and a family
-// mismatch is EAI_ADDRFAMILY.
+// the wildcard, a numeric port outside 0..65535 is refused (glibc wraps it
+// modulo 65536; see parsePort), and a family mismatch is EAI_ADDRFAMILY.
 
 // resolveReq describes one getaddrinfo call.
 type resolveReq struct {
@@ -27,14 +26,18 @@ type resolveReq struct {
 	nilHost bool // host was "*": passive wildcard
 }
 
-// parsePort resolves a service string to a port number.
+// parsePort resolves a service string to a port number. A number is read
+// the way glibc's getaddrinfo reads it (strtoul: leading blanks and a sign
+// allowed, nothing after the digits). glibc then truncates the value to 16
+// bits, so 70000 silently means 4464; we deliberately refuse every number
+// outside 0..65535 with the error glibc gives for the values it does
+// refuse (a negative one): EAI_SERVICE.
 func parsePort(s string, stream, numeric bool) (int, gaiCode) {
-	if s != "" && strings.Trim(s, "0123456789") == "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			n = 1<<64 - 1
+	if n, ok := portNumber(s); ok {
+		if n < 0 {
+			return 0, gaiService
 		}
-		return int(n & 0xffff), gaiOK
+		return n, gaiOK
 	}
 	if numeric {
 		return 0, gaiNoName
@@ -51,6 +54,39 @@ func parsePort(s string, stream, numeric bool) (int, gaiCode) {
 		return 0, gaiService
 	}
 	return p, gaiOK
+}
+
+// portNumber parses s as strtoul(s, &end, 10) with *end == '\0' would:
+// ok is false if s is not a number in that sense. The port is -1 when the
+// number is outside 0..65535 (a minus sign before anything but zeros
+// makes it huge, as strtoul does). Pure.
+func portNumber(s string) (port int, ok bool) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')) {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	n := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n <= 65535 {
+			n = n*10 + int(c-'0')
+		}
+	}
+	if n > 65535 || (neg && n != 0) {
+		return -1, true
+	}
+	return n, true
 }
 
 // numericHost parses a literal address, or reports false.

@@ -85,14 +85,11 @@ ok, e = socket.tcp():connect("", 80); eq(e, "host or service not provided, or no
 ok, e = socket.tcp():bind("", 0); eq(e, "host or service not provided, or not known", "empty bind host")
 ok, e = socket.tcp6():connect("127.0.0.1", 80); eq(e, "Address family for hostname not supported", "v4 on tcp6")
 ok, e = socket.udp4():setsockname("::1", 0); eq(e, "Address family for hostname not supported", "v6 on udp4")
--- glibc wraps numeric ports modulo 65536
+-- glibc wraps numeric ports modulo 65536; copas-lua refuses them as glibc
+-- refuses -1 (socket_faults_bad_input_test.lua has the full matrix)
 local w = socket.tcp4()
-eq(w:bind("127.0.0.1", 65536 + 0), 1, "port 65536 is port 0")
-local bound = assert(socket.tcp4()); bound:bind("127.0.0.1", 0)
-local _, bport = bound:getsockname()
-ok, e = socket.tcp4():bind("127.0.0.1", tonumber(bport) + 65536)
-eq(e, "address already in use", "wrapped port collides")
-bound:close(); w:close()
+ok, e = w:bind("127.0.0.1", 65536 + 0); eq(e, "service not supported for socket type", "port 65536 refused")
+w:close()
 ok, e = w:bind("127.0.0.1", 0)
 eq(ok, 1, "bind on a closed master makes a new descriptor")
 w:close()
