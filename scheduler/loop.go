@@ -10,6 +10,8 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +58,11 @@ type Loop struct {
 	// TaskError is called on the loop goroutine when a task ends with a Lua
 	// error (after the task's own OnExit). The default does nothing.
 	TaskError func(t *Task, err error)
+
+	// Notice receives the runtime's own one-line notices about trouble
+	// it works around (an accepting server out of descriptors). Called
+	// on the loop goroutine; nil writes "copas-lua: msg" to os.Stderr.
+	Notice func(msg string)
 
 	detached map[weak.Pointer[lua.LState]]*detached
 
@@ -121,6 +128,16 @@ func Of(L *lua.LState) *Loop {
 		}
 	}
 	return nil
+}
+
+// Notify reports msg through Notice (or to os.Stderr). Loop goroutine
+// only.
+func (l *Loop) Notify(msg string) {
+	if l.Notice != nil {
+		l.Notice(msg)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "copas-lua: %s\n", msg)
 }
 
 // Now returns the loop's clock. Loop goroutine only.

@@ -130,11 +130,23 @@ type sock struct {
 	// waits: the readiness callbacks armed there, per direction.
 	polled bool
 	waits  [2]func()
+	// epoch counts closes by Lua (close, setfd, TakeOver): an operation
+	// that waited across one ends with "closed" whatever the descriptor
+	// looks like now.
+	epoch uint32
+	// acceptDelay is the current back-off of accept after running out
+	// of descriptors (0: no such burst); acceptFails counts the burst.
+	acceptDelay time.Duration
+	acceptFails int
 }
 
 const (
 	dirRead  = 0
 	dirWrite = 1
+	// dirBackoff (returned by ioOp.try only) asks to retry after the
+	// op's back-off delay instead of waiting for readiness; the op then
+	// occupies the read direction.
+	dirBackoff = 2
 )
 
 const chunkSize = 16 << 10
@@ -230,10 +242,19 @@ func (s *sock) create(family int) string {
 	return ""
 }
 
+// close is the Lua-visible close: the descriptor goes, and every
+// operation waiting on the object, parked or queued, and every
+// socket.select parked on it, ends now with "closed".
+func (s *sock) close() {
+	s.epoch++
+	s.destroy()
+}
+
 // destroy closes the descriptor; operations waiting on it end with
 // "closed". The receive buffer survives, as in LuaSocket.
 func (s *sock) destroy() {
 	s.forget()
+	s.env.fdGone(s.fd)
 	if s.file != nil {
 		s.file.Close()
 	} else if s.fd >= 0 {
@@ -266,7 +287,9 @@ func (s *sock) wakeAll() {
 // setfd replaces the descriptor number without closing the old one
 // (LuaSocket's "very dangerous" setfd).
 func (s *sock) setfd(fd int) {
+	s.epoch++
 	s.forget()
+	s.env.fdGone(s.fd)
 	if s.file != nil {
 		leaked.Lock()
 		leaked.files = append(leaked.files, s.file)
@@ -366,8 +389,9 @@ func (s *sock) run(L *lua.LState, op ioOp, start time.Time) int {
 		case s.tm.isZero() || (has && !time.Now().Before(dl)):
 			op.fail(errTimeout)
 		case loop.CanPark(L):
+			gen := s.epoch
 			return loop.Yield(L, scheduler.OpFunc(func(w scheduler.Waiter) {
-				s.park(op, w, dl, has, dir)
+				s.park(&pending{op: op, w: w, dl: dl, has: has, gen: gen}, dir)
 			}))
 		default:
 			s.block(op, dl, has, dir)
@@ -393,10 +417,22 @@ func (s *sock) block(op ioOp, dl time.Time, has bool, dir int) {
 		if !has {
 			dl = time.Time{}
 		}
-		s.setDeadline(dir, dl)
-		if err := waitIO(s.rc, dir); err != nil {
-			op.fail(waitErrorString(err))
-			return
+		if dir == dirBackoff {
+			d := s.acceptDelay
+			if has {
+				d = min(d, time.Until(dl))
+			}
+			if d <= 0 {
+				op.fail(errTimeout)
+				return
+			}
+			time.Sleep(d)
+		} else {
+			s.setDeadline(dir, dl)
+			if err := waitIO(s.rc, dir); err != nil {
+				op.fail(waitErrorString(err))
+				return
+			}
 		}
 		var done bool
 		if done, dir = op.try(s); done {
@@ -405,21 +441,39 @@ func (s *sock) block(op ioOp, dl time.Time, has bool, dir int) {
 	}
 }
 
-// park waits for readiness in the loop's poll set and continues op on the
-// loop; w is resumed with op's results. One operation waits per
-// direction; later ones queue behind it. A deadline is a loop timer.
-func (s *sock) park(op ioOp, w scheduler.Waiter, dl time.Time, has bool, d int) {
+// pending is a parked operation: the op, the task waiting for its
+// results, its deadline (if has) and the socket's epoch when it started.
+type pending struct {
+	op  ioOp
+	w   scheduler.Waiter
+	dl  time.Time
+	has bool
+	gen uint32
+}
+
+// resume ends the wait of p with the op's results.
+func (p *pending) resume() { p.w.Resume(p.op.results()...) }
+
+// park waits for readiness in the loop's poll set (or, for dirBackoff,
+// for the op's back-off delay) and continues p on the loop. One operation
+// waits per direction; later ones queue behind it. A deadline is a loop
+// timer.
+func (s *sock) park(p *pending, dir int) {
+	d := dir
+	if dir == dirBackoff {
+		d = dirRead
+	}
 	if s.busy[d] {
-		s.queue[d] = append(s.queue[d], func() { s.retry(op, w, dl, has) })
+		s.queue[d] = append(s.queue[d], func() { s.retry(p) })
 		return
 	}
-	if s.fd < 0 {
-		op.fail(errClosed)
-		w.Resume(op.results()...)
+	if s.fd < 0 || s.epoch != p.gen {
+		p.op.fail(errClosed)
+		p.resume()
 		return
 	}
 	loop := s.env.loop
-	var tm *scheduler.Timer
+	var tm, backoff *scheduler.Timer
 	fd := s.fd
 	// done ends this wait: the direction is free again for the next op.
 	done := func() {
@@ -428,54 +482,78 @@ func (s *sock) park(op ioOp, w scheduler.Waiter, dl time.Time, has bool, d int) 
 		if tm != nil {
 			loop.Stop(tm)
 		}
+		if backoff != nil {
+			loop.Stop(backoff)
+		}
 	}
+	// ready runs once: from the poll set, the back-off timer, or wakeAll
+	// when the descriptor goes.
 	ready := func() {
 		done()
-		s.retry(op, w, dl, has)
+		s.retry(p)
 		s.next(d)
 	}
-	if err := loop.WaitFD(fd, d == dirWrite, &s.polled, ready); err != nil {
-		op.fail(ioErrorString(err))
-		w.Resume(op.results()...)
+	if dir == dirBackoff {
+		at := time.Now().Add(s.acceptDelay)
+		if p.has && p.dl.Before(at) {
+			at = p.dl
+		}
+		backoff = loop.At(at, func() {
+			backoff = nil
+			ready()
+		})
+	} else if err := loop.WaitFD(fd, d == dirWrite, &s.polled, ready); err != nil {
+		p.op.fail(ioErrorString(err))
+		p.resume()
 		return
 	}
 	s.busy[d] = true
 	s.waits[d] = ready
-	if has {
-		tm = loop.At(dl, func() {
+	if p.has {
+		tm = loop.At(p.dl, func() {
 			tm = nil
-			loop.CancelWaitFD(fd, d == dirWrite)
+			if dir != dirBackoff {
+				loop.CancelWaitFD(fd, d == dirWrite)
+			}
 			done()
-			if w.Valid() {
-				op.fail(errTimeout)
-				w.Resume(op.results()...)
+			if p.w.Valid() {
+				p.op.fail(errTimeout)
+				p.resume()
 			}
 			s.next(d)
 		})
 	}
-	w.OnCancel(func() {
+	p.w.OnCancel(func() {
 		// The task was woken or killed: end the wait now.
-		loop.CancelWaitFD(fd, d == dirWrite)
+		if dir != dirBackoff {
+			loop.CancelWaitFD(fd, d == dirWrite)
+		}
 		done()
 		s.next(d)
 	})
 }
 
-// retry continues a parked op after a wait.
-func (s *sock) retry(op ioOp, w scheduler.Waiter, dl time.Time, has bool) {
-	if !w.Valid() {
+// retry continues a parked op after a wait: it fails with "closed" if
+// the object was closed meanwhile.
+func (s *sock) retry(p *pending) {
+	if !p.w.Valid() {
 		return
 	}
-	done, d := op.try(s)
-	if !done && has && !time.Now().Before(dl) {
-		op.fail(errTimeout)
+	if s.epoch != p.gen {
+		p.op.fail(errClosed)
+		p.resume()
+		return
+	}
+	done, d := p.op.try(s)
+	if !done && p.has && !time.Now().Before(p.dl) {
+		p.op.fail(errTimeout)
 		done = true
 	}
 	if done {
-		w.Resume(op.results()...)
+		p.resume()
 		return
 	}
-	s.park(op, w, dl, has, d)
+	s.park(p, d)
 }
 
 // next starts queued operations while direction d is free.
@@ -493,16 +571,28 @@ type env struct {
 	loop *scheduler.Loop
 	L    *lua.LState
 	mts  [nClasses]*lua.LTable
+	// selects are the socket.select calls parked on each descriptor.
+	selects map[int][]*selCall
 }
 
-func newEnv(L *lua.LState, loop *scheduler.Loop) *env {
-	const key = "copas-lua.socket.env"
+const envKey = "copas-lua.socket.env"
+
+// lookupEnv returns L's env, or nil before the module is loaded.
+func lookupEnv(L *lua.LState) *env {
 	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
-	if ud, ok := reg.RawGetString(key).(*lua.LUserData); ok {
+	if ud, ok := reg.RawGetString(envKey).(*lua.LUserData); ok {
 		if e, ok := ud.Value.(*env); ok {
 			return e
 		}
 	}
+	return nil
+}
+
+func newEnv(L *lua.LState, loop *scheduler.Loop) *env {
+	if e := lookupEnv(L); e != nil {
+		return e
+	}
+	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
 	e := &env{loop: loop, L: L}
 	for c := class(0); c < nClasses; c++ {
 		mt := L.NewTypeMetatable(classNames[c])
@@ -524,8 +614,49 @@ func newEnv(L *lua.LState, loop *scheduler.Loop) *env {
 	}
 	ud := L.NewUserData()
 	ud.Value = e
-	reg.RawSetString(key, ud)
+	reg.RawSetString(envKey, ud)
 	return e
+}
+
+// watchFDs registers a parked select on its descriptors.
+func (e *env) watchFDs(c *selCall) {
+	if e.selects == nil {
+		e.selects = map[int][]*selCall{}
+	}
+	for _, fd := range c.order {
+		e.selects[fd] = append(e.selects[fd], c)
+	}
+}
+
+// unwatchFDs forgets a select that ended.
+func (e *env) unwatchFDs(c *selCall) {
+	for _, fd := range c.order {
+		list := e.selects[fd]
+		for i, x := range list {
+			if x == c {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(e.selects, fd)
+		} else {
+			e.selects[fd] = list
+		}
+	}
+}
+
+// fdGone wakes the selects parked on fd, which is about to be closed or
+// given away; they report it ready.
+func (e *env) fdGone(fd int) {
+	if fd < 0 || len(e.selects) == 0 {
+		return
+	}
+	list := e.selects[fd]
+	delete(e.selects, fd)
+	for _, c := range list {
+		c.gone(fd)
+	}
 }
 
 // newSock creates the Lua object for a socket of class c with no
@@ -761,7 +892,7 @@ var one = lua.LNumber(1)
 // addCommonMethods installs the methods TCP and UDP objects share.
 func (e *env) addCommonMethods(set classSet) {
 	e.addMethod("close", set, false, func(c *call, s *sock) int {
-		s.destroy()
+		s.close()
 		return ret(c.L, one)
 	})
 	e.addMethod("getfd", set, false, func(c *call, s *sock) int {

@@ -45,6 +45,8 @@ func TakeOver(v lua.LValue) (t Taken, ok bool) {
 		return Taken{Fd: -1}, false
 	}
 	s := v.(*lua.LUserData).Value.(*sock)
+	s.epoch++
+	s.env.fdGone(s.fd)
 	if len(s.buf) > 0 {
 		t.Buffered = append([]byte(nil), s.buf...)
 	}
@@ -95,4 +97,15 @@ func WaitIO(rc syscall.RawConn, write bool) error {
 		return waitIO(rc, dirWrite)
 	}
 	return waitIO(rc, dirRead)
+}
+
+// ClosingFD tells socket.select calls parked in L's tasks that descriptor
+// fd is about to be closed, so they return at once and report it ready
+// (its owner then finds it closed); the poll(2) they wait in would not
+// notice the close. Modules that close a descriptor Lua code may select
+// on (ssl connections) call it first. Loop goroutine only.
+func ClosingFD(L *lua.LState, fd int) {
+	if e := lookupEnv(L); e != nil {
+		e.fdGone(fd)
+	}
 }

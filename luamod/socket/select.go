@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -75,6 +76,31 @@ type selCall struct {
 	dirty []lua.LValue       // objects with buffered data, readable at once
 	want  map[int]int16      // fd -> events wanted
 	order []int              // fds in ascending order
+
+	// While parked (start): the eventfd that interrupts the wait (-1 if
+	// none could be had), the flag that stops a wait without one, and
+	// the descriptors closed under the wait (loop side only).
+	wfd    int
+	stop   atomic.Bool
+	closed map[int]bool
+}
+
+// gone records that fd was closed while the call is parked and ends the
+// wait. Loop goroutine only.
+func (c *selCall) gone(fd int) {
+	if c.closed == nil {
+		c.closed = map[int]bool{}
+	}
+	c.closed[fd] = true
+	c.interrupt()
+}
+
+// interrupt ends a parked wait. Safe from any goroutine.
+func (c *selCall) interrupt() {
+	c.stop.Store(true)
+	if c.wfd >= 0 {
+		wakeFdSignal(c.wfd)
+	}
 }
 
 func luaSelect(L *lua.LState, loop *scheduler.Loop) int {
@@ -235,7 +261,7 @@ func (c *selCall) results(L *lua.LState, ready int) []lua.LValue {
 		// A descriptor that went bad while we waited is reported ready, so
 		// its owner wakes up and finds out on its next operation.
 		rev := p.revents
-		if rev&pollNval != 0 {
+		if rev&pollNval != 0 || c.closed[fd] {
 			rev |= pollIn | pollOut
 		}
 		if p.events&pollIn != 0 && rev&selReadMask != 0 {
@@ -261,24 +287,39 @@ func selAssoc(L *lua.LState, list []lua.LValue) *lua.LTable {
 }
 
 // start runs the wait on a helper goroutine (the task is parked). An
-// eventfd in the poll set lets a woken or killed task interrupt it, so no
-// goroutine is left behind. Loop goroutine only.
+// eventfd in the poll set lets a woken or killed task, or the close of a
+// watched socket, interrupt it, so no goroutine is left behind. Without
+// a descriptor to spare for it (EMFILE) the helper polls in short slices
+// and checks a flag instead. Loop goroutine only.
 func (c *selCall) start(loop *scheduler.Loop, w scheduler.Waiter, timeout time.Duration) {
+	fds := c.fds
 	wfd, err := wakeFdGet()
 	if err != nil {
-		w.Resume(loop.L.NewTable(), loop.L.NewTable(), lua.LString(err.Error()))
-		return
+		wfd = -1
+	} else {
+		fds = append(fds, pollFd{fd: int32(wfd), events: pollIn})
 	}
-	fds := append(c.fds, pollFd{fd: int32(wfd), events: pollIn})
-	w.OnCancel(func() { wakeFdSignal(wfd) })
+	c.wfd = wfd
+	e := newEnv(loop.L, loop)
+	e.watchFDs(c)
+	w.OnCancel(c.interrupt)
 	loop.Go(func() func() {
-		// Helper goroutine: only Go values (fds) are touched here.
-		n, errno := pollFds(fds, timeout)
-		if errno == 0 && fds[len(fds)-1].revents != 0 {
-			n-- // the wake descriptor is not a result
+		// Helper goroutine: only Go values (fds, the flag) are touched here.
+		var n int
+		var errno syscall.Errno
+		if wfd >= 0 {
+			n, errno = pollFds(fds, timeout)
+			if errno == 0 && fds[len(fds)-1].revents != 0 {
+				n-- // the wake descriptor is not a result
+			}
+		} else {
+			n, errno = pollFdsUntil(fds, timeout, &c.stop)
 		}
 		return func() {
-			wakeFdPut(wfd)
+			e.unwatchFDs(c)
+			if wfd >= 0 {
+				wakeFdPut(wfd)
+			}
 			if !w.Valid() {
 				return
 			}
@@ -286,10 +327,33 @@ func (c *selCall) start(loop *scheduler.Loop, w scheduler.Waiter, timeout time.D
 				w.Resume(loop.L.NewTable(), loop.L.NewTable(), lua.LString("select failed"))
 				return
 			}
-			w.Resume(c.results(loop.L, n)...)
+			w.Resume(c.results(loop.L, n+len(c.closed))...)
 		}
 	})
 }
+
+// pollFdsUntil is pollFds in slices of at most selSlice, giving up early
+// once stop is set. Safe on any goroutine; blocks it.
+func pollFdsUntil(fds []pollFd, timeout time.Duration, stop *atomic.Bool) (int, syscall.Errno) {
+	var deadline time.Time
+	if timeout >= 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		slice := selSlice
+		if timeout >= 0 {
+			slice = min(slice, max(time.Until(deadline), 0))
+		}
+		n, errno := pollFds(fds, slice)
+		if n != 0 || errno != 0 || stop.Load() || (timeout >= 0 && !time.Now().Before(deadline)) {
+			return n, errno
+		}
+	}
+}
+
+// selSlice bounds how late a parked select without an eventfd notices
+// that it was interrupted.
+const selSlice = 20 * time.Millisecond
 
 // pollFds waits until a descriptor in fds is ready or timeout passes
 // (negative: no limit), restarting after signals with the time left. It

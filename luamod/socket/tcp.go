@@ -4,6 +4,8 @@ package socket
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"syscall"
 	"time"
 	"unsafe"
@@ -184,14 +186,35 @@ func sendNoSignal(fd int, s string) (int, error) {
 
 // tcpAccept waits for a connection and returns it as a tcp{client}.
 func tcpAccept(c *call, s *sock) int {
-	return s.run(c.L, &acceptOp{e: s.env}, time.Now())
+	wait := !s.tm.isZero() && s.env.loop.CanPark(c.L)
+	return s.run(c.L, &acceptOp{e: s.env, wait: wait}, time.Now())
 }
+
+// Back-off of an accept that ran out of descriptors.
+const (
+	acceptBackoffMin = 10 * time.Millisecond
+	acceptBackoffMax = time.Second
+)
 
 type acceptOp struct {
 	e   *env
 	fam int
 	nfd int
 	err string
+	// wait: a parked task may wait out a lack of descriptors (with
+	// back-off) instead of failing; lack is that failure's message.
+	wait bool
+	lack string
+}
+
+// outOfDescriptors reports whether accept failed for want of descriptors
+// or kernel memory, which closing connections elsewhere can cure.
+func outOfDescriptors(err error) bool {
+	switch err {
+	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM:
+		return true
+	}
+	return false
 }
 
 func (o *acceptOp) try(s *sock) (bool, int) {
@@ -201,13 +224,21 @@ func (o *acceptOp) try(s *sock) (bool, int) {
 	}
 	for {
 		nfd, _, err := syscall.Accept4(s.fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-		switch err {
-		case nil:
+		switch {
+		case err == nil:
 			o.nfd, o.fam = nfd, s.family
+			s.acceptRecovered()
 			return true, 0
-		case syscall.EINTR, syscall.ECONNABORTED:
-		case syscall.EAGAIN:
+		case err == syscall.EINTR, err == syscall.ECONNABORTED:
+		case err == syscall.EAGAIN:
 			return false, dirRead
+		case o.wait && outOfDescriptors(err):
+			// Inside a task LuaSocket's immediate error would make a
+			// server loop spin; wait instead, a little longer each time.
+			// The pending connection stays in the backlog meanwhile.
+			o.lack = ioErrorString(err)
+			s.acceptBackoff(o.lack)
+			return false, dirBackoff
 		default:
 			o.err = ioErrorString(err)
 			return true, 0
@@ -215,7 +246,46 @@ func (o *acceptOp) try(s *sock) (bool, int) {
 	}
 }
 
-func (o *acceptOp) fail(msg string) { o.err = msg }
+// acceptBackoff advances the back-off of a server out of descriptors,
+// reporting the start of each burst once.
+func (s *sock) acceptBackoff(msg string) {
+	s.acceptFails++
+	if s.acceptDelay == 0 {
+		s.acceptDelay = acceptBackoffMin
+		host, port := s.localName()
+		s.env.loop.Notify(fmt.Sprintf("accept on %s:%s: %s; retrying with back-off up to %v", host, port, msg, acceptBackoffMax))
+		return
+	}
+	s.acceptDelay = min(2*s.acceptDelay, acceptBackoffMax)
+}
+
+// acceptRecovered ends a burst of failures for want of descriptors.
+func (s *sock) acceptRecovered() {
+	if s.acceptDelay == 0 {
+		return
+	}
+	host, port := s.localName()
+	s.env.loop.Notify(fmt.Sprintf("accept on %s:%s: serving again after %d failed attempts", host, port, s.acceptFails))
+	s.acceptDelay, s.acceptFails = 0, 0
+}
+
+// localName is the numeric address the socket is bound to, for notices.
+func (s *sock) localName() (string, string) {
+	sa, err := syscall.Getsockname(s.fd)
+	if err != nil {
+		return "?", "?"
+	}
+	host, port, _ := formatSockaddr(sa)
+	return host, strconv.Itoa(port)
+}
+
+func (o *acceptOp) fail(msg string) {
+	if msg == errTimeout && o.lack != "" {
+		// The time ran out while descriptors were lacking: say so.
+		msg = o.lack
+	}
+	o.err = msg
+}
 
 func (o *acceptOp) results() []lua.LValue {
 	if o.err != "" {
@@ -303,6 +373,7 @@ func (s *sock) connect(L *lua.LState, op *connectOp) int {
 	req := resolveReq{host: op.host, port: op.port, family: s.family, stream: s.stream}
 	loop := s.env.loop
 	if req.needsLookup() && loop.CanPark(L) {
+		gen := s.epoch
 		return loop.Yield(L, scheduler.OpFunc(func(w scheduler.Waiter) {
 			loop.Go(func() func() {
 				addrs, code := req.resolve(context.Background())
@@ -310,13 +381,20 @@ func (s *sock) connect(L *lua.LState, op *connectOp) int {
 					if !w.Valid() {
 						return
 					}
-					op.addrs, op.code = addrs, code
-					if done, d := op.try(s); !done {
-						dl, has := s.tm.deadline(start)
-						s.park(op, w, dl, has, d)
+					dl, has := s.tm.deadline(start)
+					p := &pending{op: op, w: w, dl: dl, has: has, gen: gen}
+					if s.epoch != gen {
+						// Closed while the name was being looked up.
+						op.fail(errClosed)
+						p.resume()
 						return
 					}
-					w.Resume(op.results()...)
+					op.addrs, op.code = addrs, code
+					if done, d := op.try(s); !done {
+						s.park(p, d)
+						return
+					}
+					p.resume()
 				}
 			})
 		}))

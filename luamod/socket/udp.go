@@ -4,6 +4,7 @@ package socket
 
 import (
 	"context"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -77,12 +78,21 @@ func disconnect(fd int) {
 func udpReceive(c *call, s *sock, from bool) int {
 	start := time.Now()
 	size := c.optNumber(2, datagramSize)
-	if !(size >= 0) || size > 1<<30 {
-		// LuaSocket casts to size_t and malloc fails.
+	if !(size >= 0) {
+		// LuaSocket casts to size_t and malloc fails; the datagram stays.
 		return fail(c.L, "out of memory")
 	}
+	// LuaSocket mallocs the size asked for (2^31 "out of memory", 1e300
+	// cast to 0 and the datagram lost); no datagram is larger than
+	// maxDatagram, so that is all a receive ever needs.
+	size = min(size, maxDatagram)
 	return s.run(c.L, &udpRecvOp{size: int(size), from: from}, start)
 }
+
+// maxDatagram is the largest UDP payload (IPv6 jumbograms aside).
+const maxDatagram = 65535
+
+var datagramPool = sync.Pool{New: func() any { b := make([]byte, maxDatagram); return &b }}
 
 type udpRecvOp struct {
 	size int
@@ -101,19 +111,15 @@ func (o *udpRecvOp) try(s *sock) (bool, int) {
 		}
 		return true, 0
 	}
-	var buf []byte
-	var pooled *[]byte
-	if o.size <= chunkSize {
-		pooled = chunkPool.Get().(*[]byte)
-		buf = (*pooled)[:o.size]
-	} else {
-		buf = make([]byte, o.size)
+	// A datagram is read whole into the buffer; whatever does not fit is
+	// discarded by the kernel, so each receive consumes one datagram.
+	pool := &chunkPool
+	if o.size > chunkSize {
+		pool = &datagramPool
 	}
-	defer func() {
-		if pooled != nil {
-			chunkPool.Put(pooled)
-		}
-	}()
+	pooled := pool.Get().(*[]byte)
+	defer pool.Put(pooled)
+	buf := (*pooled)[:o.size]
 	for {
 		var n int
 		var err error
