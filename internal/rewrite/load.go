@@ -9,8 +9,7 @@ import (
 )
 
 // Load compiles Lua source like LState.Load, with Chunk applied, so the
-// gopher-lua miscompilations it works around cannot reach the code, and
-// with concatenation compiled to calls once EnableConcat was called. Errors
+// gopher-lua miscompilations it works around cannot reach the code. Errors
 // are *lua.ApiError of type ApiErrorSyntax, as LState.Load returns. The
 // function's environment is L's global table. Every embedded Lua source of
 // the project loads through here. Loop goroutine only.
@@ -19,18 +18,9 @@ func Load(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
 	}
-	chunk = Chunk(chunk)
-	concat := L.GetField(L.Get(lua.RegistryIndex), concatRegistryKey)
-	placeholder := ""
-	if concat != lua.LNil {
-		chunk, placeholder = concatChunk(chunk)
-	}
-	proto, err := lua.Compile(chunk, name)
+	proto, err := lua.Compile(Chunk(chunk), name)
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
-	}
-	if placeholder != "" {
-		bindConcat(proto, placeholder, concat)
 	}
 	return L.NewFunctionFromProto(proto), nil
 }
