@@ -305,6 +305,9 @@ func (c *conn) finish(r hsReport) []lua.LValue {
 	c.want = "nothing"
 	if r.err != nil {
 		c.state, c.hsErr = stFailed, errorString(r.err)
+		if c.ctx.defaultVerify && c.hsErr == errVerify.Error() {
+			c.hsErr += verifyHint
+		}
 		return []lua.LValue{lua.LFalse, lua.LString(c.hsErr)}
 	}
 	c.state = stConnected

@@ -5,9 +5,10 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"github.com/copas-lua/copas-lua/internal/luaopts"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -29,12 +30,15 @@ type sslctx struct {
 	requireCrt bool // fail_if_no_peer_cert
 	continueOn bool // verifyext lsec_continue
 	checkHost  bool // copas-lua extension: also verify the SNI name
-	depth      int  // -1: no limit
-	ciphers    []uint16
-	curves     []tls.CurveID
-	noTickets  bool
-	alpn       []string // client offer, or server list
-	alpnCB     bool     // server ALPN is a Lua function (kept in ctxBox)
+	// defaultVerify: verification is on by copas-lua's default (ssl.https
+	// parameters without verify), so a failure says how to opt out.
+	defaultVerify bool
+	depth         int // -1: no limit
+	ciphers       []uint16
+	curves        []tls.CurveID
+	noTickets     bool
+	alpn          []string // client offer, or server list
+	alpnCB        bool     // server ALPN is a Lua function (kept in ctxBox)
 }
 
 // ctxBox is the Value of a context userdata: the Go parameters, which
@@ -46,75 +50,234 @@ type ctxBox struct {
 	alpnFn lua.LValue
 }
 
-// params are the fixed-type fields of a LuaSec parameter table, read
-// with gluamapper (internal/luaopts); the fields that take several types
-// (password, verify, options, alpn, …) are read from the table directly.
-type params struct {
-	Mode, Protocol        string
-	Cafile, Capath        *string
-	Ciphers, Ciphersuites *string
-	Curve, Curveslist     *string
-	Depth                 *int
-	Checkhostname         bool
+// reader reads a LuaSec parameter table the way LuaSec 1.2's newcontext
+// does: field by field in its order, a field that is nil or false
+// skipped, and each value handed to the C function that takes it — so a
+// value of the wrong type raises that function's "bad argument" error,
+// while a value of the right type that does not work gives nil, message.
+type reader struct {
+	L   *lua.LState
+	cfg lua.LValue
 }
 
-// newContext implements ssl.newcontext(params): nil, message on a bad
-// parameter, with LuaSec's messages.
-func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
-	get := func(k string) lua.LValue { return L.GetField(cfg, k) }
-	var p params
-	if err := luaopts.Decode(cfg, &p); err != nil {
-		return nil, err.Error()
+// get is cfg[k], with Lua 5.1's error for a cfg that cannot be indexed
+// (a string indexes its string methods: every parameter is nil).
+func (r reader) get(k string) lua.LValue {
+	return index(r.L, r.cfg, "cfg", k)
+}
+
+func index(L *lua.LState, v lua.LValue, local, k string) lua.LValue {
+	switch v.(type) {
+	case *lua.LTable:
+		return L.GetField(v, k)
+	case lua.LString:
+		return lua.LNil
 	}
+	L.RaiseError("attempt to index local '%s' (a %s value)", local, typeName(v))
+	return nil
+}
+
+// typeName is Lua's type() of v.
+func typeName(v lua.LValue) string { return v.Type().String() }
+
+// truthy is Lua's truth: neither nil nor false.
+func truthy(v lua.LValue) bool { return v != lua.LNil && v != lua.LFalse }
+
+// checkString is luaL_checkstring for argument n of the C function fn:
+// strings, and numbers as Lua 5.1 prints them.
+func checkString(L *lua.LState, v lua.LValue, n int, fn string) string {
+	switch x := v.(type) {
+	case lua.LString:
+		return string(x)
+	case lua.LNumber:
+		return numberString(float64(x))
+	}
+	L.RaiseError("bad argument #%d to '%s' (string expected, got %s)", n, fn, typeName(v))
+	return ""
+}
+
+// optString is luaL_optstring: nil is absent.
+func optString(L *lua.LState, v lua.LValue, n int, fn string) (string, bool) {
+	if v == lua.LNil {
+		return "", false
+	}
+	return checkString(L, v, n, fn), true
+}
+
+// checkInteger is luaL_checkinteger: numbers (truncated) and strings Lua
+// converts to a number.
+func checkInteger(L *lua.LState, v lua.LValue, n int, fn string) int {
+	switch x := v.(type) {
+	case lua.LNumber:
+		return clampInt(float64(x))
+	case lua.LString:
+		if f, err := parseLuaNumber(string(x)); err == nil {
+			return clampInt(f)
+		}
+	}
+	L.RaiseError("bad argument #%d to '%s' (number expected, got %s)", n, fn, typeName(v))
+	return 0
+}
+
+func clampInt(f float64) int {
+	switch {
+	case f != f:
+		return 0
+	case f >= math.MaxInt32:
+		return math.MaxInt32
+	case f <= math.MinInt32:
+		return math.MinInt32
+	}
+	return int(f)
+}
+
+// parseLuaNumber converts a string as Lua 5.1's lua_tonumber does
+// (decimal, or hexadecimal with 0x; surrounding spaces allowed).
+func parseLuaNumber(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	neg := false
+	u := t
+	if strings.HasPrefix(u, "-") {
+		neg, u = true, u[1:]
+	} else if strings.HasPrefix(u, "+") {
+		u = u[1:]
+	}
+	if len(u) > 2 && (u[:2] == "0x" || u[:2] == "0X") {
+		n, err := strconv.ParseUint(u[2:], 16, 64)
+		if err != nil {
+			return 0, err
+		}
+		f := float64(n)
+		if neg {
+			f = -f
+		}
+		return f, nil
+	}
+	if t == "" || strings.ContainsAny(t, "xXpP_") || strings.EqualFold(u, "inf") || strings.EqualFold(u, "infinity") || strings.EqualFold(u, "nan") {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseFloat(t, 64)
+}
+
+// numberString is Lua 5.1's tostring of a number ("%.14g").
+func numberString(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case f != f:
+		return "nan"
+	}
+	s := strconv.FormatFloat(f, 'g', 14, 64)
+	if i := strings.IndexByte(s, 'e'); i >= 0 {
+		// C prints at least two exponent digits: 1e+20, 1e-05
+		mant, exp := s[:i], s[i+1:]
+		sign := exp[:1]
+		digits := exp[1:]
+		if len(digits) < 2 {
+			digits = "0" + digits
+		}
+		s = mant + "e" + sign + digits
+	}
+	return s
+}
+
+// options is LuaSec's optexec: a string is one argument, a table its
+// elements 1..#t, argument 2, 3, … of the C function (which LuaSec calls
+// through its local 'func'). The C function checks them in turn: each is
+// checked as a string and given to apply, and the first message apply
+// returns ends it.
+func options(L *lua.LState, v lua.LValue, apply func(string) string) string {
+	if !truthy(v) {
+		return ""
+	}
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		return apply(checkString(L, v, 2, "func"))
+	}
+	for i, n := 1, t.Len(); i <= n; i++ {
+		if msg := apply(checkString(L, t.RawGetInt(i), i+1, "func")); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+// newContext implements ssl.newcontext(params): it raises where LuaSec
+// raises and returns nil, message where LuaSec does, with LuaSec's
+// messages. httpsDefault marks the contexts of ssl.https, which verify the
+// server when the parameters do not say verify (unless SetDefaultVerify
+// or COPAS_LUA_TLS_VERIFY chose "none").
+func (e *env) newContext(L *lua.LState, cfg lua.LValue, httpsDefault bool) (*ctxBox, lua.LValue) {
+	r := reader{L: L, cfg: cfg}
+	get := r.get
 	c := &sslctx{depth: -1}
-	proto := p.Protocol
+	proto := checkString(L, get("protocol"), 1, "create")
 	var ok bool
 	if c.minV, c.maxV, ok = protocolRange(proto); !ok {
-		return nil, fmt.Sprintf("invalid protocol (%s)", proto)
+		return nil, lua.LString(fmt.Sprintf("invalid protocol (%s)", proto))
 	}
-	switch m := p.Mode; m {
+	// LuaSec's setmode reports a bad mode in a way newcontext does not
+	// see: the context is made, and ssl.wrap refuses it ("invalid mode").
+	switch m := checkString(L, get("mode"), 2, "setmode"); m {
 	case "server":
 		c.server = true
 		c.mode = m
 	case "client":
 		c.mode = m
-	default:
-		return nil, "invalid mode"
 	}
 
-	// Certificates and keys: the certificates list, or the top-level
-	// certificate/key/password.
-	type entry struct{ cert, key, password lua.LValue }
-	var entries []entry
-	if list, ok := get("certificates").(*lua.LTable); ok {
-		for i := 1; ; i++ {
-			t, ok := list.RawGetInt(i).(*lua.LTable)
-			if !ok {
+	// Certificates and keys: each entry of the certificates list (read as
+	// ipairs does), or the top-level certificate/key/password.
+	list := get("certificates")
+	var entries *lua.LTable
+	if truthy(list) {
+		var ok bool
+		if entries, ok = list.(*lua.LTable); !ok {
+			L.RaiseError("bad argument #1 to 'ipairs' (table expected, got %s)", typeName(list))
+		}
+	}
+	for i := 1; ; i++ {
+		var key, pw, cert lua.LValue
+		if entries == nil {
+			if i > 1 {
 				break
 			}
-			entries = append(entries, entry{L.GetField(t, "certificate"), L.GetField(t, "key"), L.GetField(t, "password")})
+			key, pw, cert = get("key"), get("password"), get("certificate")
+		} else {
+			v := entries.RawGetInt(i)
+			if v == lua.LNil {
+				break
+			}
+			key = index(L, v, "certificate", "key")
+			if truthy(key) {
+				pw = index(L, v, "certificate", "password")
+			}
 		}
-	} else {
-		entries = []entry{{get("certificate"), get("key"), get("password")}}
-	}
-	for _, en := range entries {
 		var keyPEM []byte
-		if en.key != lua.LNil {
-			pw := en.password
-			if pw != lua.LNil && pw.Type() != lua.LTFunction && pw.Type() != lua.LTString {
-				return nil, "invalid password type"
+		if truthy(key) {
+			if truthy(pw) && pw.Type() != lua.LTFunction && pw.Type() != lua.LTString {
+				return nil, lua.LString("invalid password type")
+			}
+			path := checkString(L, key, 2, "loadkey")
+			if pw == lua.LFalse {
+				L.Error(lua.LString("invalid callback value"), 0) // lua_error: no position
 			}
 			var msg string
-			if keyPEM, msg = e.loadKey(L, lua.LVAsString(en.key), pw); msg != "" {
-				return nil, msg
+			if keyPEM, msg = e.loadKey(L, path, pw); msg != "" {
+				return nil, lua.LString(msg)
 			}
 		}
-		if en.cert == lua.LNil {
+		if entries != nil {
+			cert = index(L, entries.RawGetInt(i), "certificate", "certificate")
+		}
+		if !truthy(cert) {
 			continue
 		}
-		certPEM, err := os.ReadFile(lua.LVAsString(en.cert))
+		certPEM, err := readParamFile(checkString(L, cert, 2, "loadcert"))
 		if err != nil {
-			return nil, fmt.Sprintf("error loading certificate (%s)", fileErr(err))
+			return nil, lua.LString("error loading certificate ((null))")
 		}
 		var crt tls.Certificate
 		for rest := certPEM; ; {
@@ -128,57 +291,63 @@ func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
 			}
 		}
 		if len(crt.Certificate) == 0 {
-			return nil, "error loading certificate (no start line)"
+			return nil, lua.LString("error loading certificate (no start line)")
 		}
 		if keyPEM != nil {
 			pair, err := tls.X509KeyPair(certPEM, keyPEM)
 			if err != nil {
-				return nil, "private key does not match public key"
+				return nil, lua.LString("private key does not match public key")
 			}
 			crt = pair
 		}
 		c.certs = append(c.certs, crt)
 	}
 
-	if p.Cafile != nil || p.Capath != nil {
+	if cafileV, capathV := get("cafile"), get("capath"); truthy(cafileV) || truthy(capathV) {
+		cafile, hasFile := optString(L, cafileV, 2, "locations")
+		capath, hasPath := optString(L, capathV, 3, "locations")
 		pool := x509.NewCertPool()
-		if p.Cafile != nil {
-			data, err := os.ReadFile(*p.Cafile)
+		if hasFile {
+			data, err := readParamFile(cafile)
 			if err != nil {
-				return nil, fmt.Sprintf("error loading CA locations (%s)", fileErr(err))
+				return nil, lua.LString("error loading CA locations ((null))")
 			}
 			if !pool.AppendCertsFromPEM(data) {
-				return nil, "error loading CA locations (no certificate or crl found)"
+				return nil, lua.LString("error loading CA locations (no certificate or crl found)")
 			}
 		}
-		if p.Capath != nil {
-			dir := *p.Capath
-			ents, err := os.ReadDir(dir)
-			if err != nil {
-				return nil, fmt.Sprintf("error loading CA locations (%s)", fileErr(err))
+		if hasPath {
+			// OpenSSL looks certificates up in the directory during
+			// verification; a directory that is missing finds nothing.
+			if capath == "" {
+				return nil, lua.LString("error loading CA locations (invalid directory)")
 			}
-			for _, de := range ents {
-				if data, err := os.ReadFile(filepath.Join(dir, de.Name())); err == nil {
-					pool.AppendCertsFromPEM(data)
+			if ents, err := os.ReadDir(capath); err == nil {
+				for _, de := range ents {
+					if data, err := os.ReadFile(filepath.Join(capath, de.Name())); err == nil {
+						pool.AppendCertsFromPEM(data)
+					}
 				}
 			}
 		}
 		c.roots, c.hasCA = pool, true
 	}
 
-	if p.Ciphers != nil {
-		ids, ok := parseCipherList(*p.Ciphers)
+	if v := get("ciphers"); truthy(v) {
+		list := checkString(L, v, 2, "setcipher")
+		ids, ok := parseCipherList(list)
 		if !ok {
-			return nil, "error setting cipher list (no cipher match)"
+			return nil, lua.LString("error setting cipher list (no cipher match)")
 		}
 		c.ciphers = ids
 	}
-	if p.Ciphersuites != nil {
-		if !checkCipherSuites(*p.Ciphersuites) {
-			return nil, "error setting cipher list (no cipher match)"
+	if v := get("ciphersuites"); truthy(v) {
+		if suites := checkString(L, v, 2, "setciphersuites"); suites != "" && !checkCipherSuites(suites) {
+			return nil, lua.LString("error setting cipher list (no cipher match)")
 		}
 	}
-	for _, name := range optList(get("verify")) {
+	verify := get("verify")
+	if msg := options(L, verify, func(name string) string {
 		switch name {
 		case "none":
 		case "peer", "client_once":
@@ -186,51 +355,74 @@ func (e *env) newContext(L *lua.LState, cfg *lua.LTable) (*ctxBox, string) {
 		case "fail_if_no_peer_cert":
 			c.verifyPeer, c.requireCrt = true, true
 		default:
-			return nil, fmt.Sprintf("invalid verify option (%s)", name)
+			return fmt.Sprintf("invalid verify option (%s)", name)
 		}
+		return ""
+	}); msg != "" {
+		return nil, lua.LString(msg)
 	}
-	for _, name := range optList(get("options")) {
-		known := false
+	if msg := options(L, get("options"), func(name string) string {
 		for _, o := range optionNames {
-			known = known || o == name
+			if o == name {
+				c.applyOption(name)
+				return ""
+			}
 		}
-		if !known {
-			return nil, fmt.Sprintf("invalid option (%s)", name)
-		}
-		c.applyOption(name)
+		return fmt.Sprintf("invalid option (%s)", name)
+	}); msg != "" {
+		return nil, lua.LString(msg)
 	}
-	if p.Depth != nil {
-		c.depth = *p.Depth
+	if v := get("depth"); truthy(v) {
+		c.depth = checkInteger(L, v, 2, "setdepth")
 	}
-	if v := get("dhparam"); v != lua.LNil && v.Type() != lua.LTFunction {
-		return nil, "invalid DH parameter type"
+	if v := get("dhparam"); truthy(v) && v.Type() != lua.LTFunction {
+		return nil, lua.LString("invalid DH parameter type")
 	}
-	if p.Curveslist != nil {
-		for _, n := range strings.Split(*p.Curveslist, ":") {
+	if v := get("curveslist"); truthy(v) {
+		list := checkString(L, v, 2, "setcurveslist")
+		for _, n := range strings.Split(list, ":") {
 			id, ok := curveIDs[n]
 			if !ok {
-				return nil, fmt.Sprintf("unknown elliptic curve in \"%s\"", *p.Curveslist)
+				return nil, lua.LString(fmt.Sprintf("unknown elliptic curve in \"%s\"", list))
 			}
 			c.curves = append(c.curves, id)
 		}
-	} else if p.Curve != nil {
-		id, ok := curveIDs[*p.Curve]
+	} else if v := get("curve"); truthy(v) {
+		name := checkString(L, v, 2, "setcurve")
+		id, ok := curveIDs[name]
 		if !ok {
-			return nil, fmt.Sprintf("elliptic curve '%s' not supported", *p.Curve)
+			return nil, lua.LString(fmt.Sprintf("elliptic curve '%s' not supported", name))
 		}
 		c.curves = []tls.CurveID{id}
 	}
-	if v := get("verifyext"); v != lua.LNil {
-		if msg := c.setVerifyExt(optList(v)); msg != "" {
-			return nil, msg
-		}
+	if msg := options(L, get("verifyext"), func(name string) string {
+		return c.setVerifyExt([]string{name})
+	}); msg != "" {
+		return nil, lua.LString(msg)
 	}
-	c.checkHost = p.Checkhostname
 	box := &ctxBox{x: c}
-	if msg := c.setALPN(get("alpn"), box); msg != "" {
+	if msg, fail := c.setALPN(get("mode"), get("alpn"), box); fail {
 		return nil, msg
 	}
-	return box, ""
+	c.checkHost = truthy(get("checkhostname"))
+	if httpsDefault && verify == lua.LNil && DefaultVerify() {
+		// copas-lua's default for ssl.https: verify the server
+		c.verifyPeer, c.checkHost, c.defaultVerify = true, true, true
+	}
+	return box, lua.LNil
+}
+
+// readParamFile reads a file named in the parameters. A file that cannot
+// be opened is an error (OpenSSL then reports no reason: "(null)"); a
+// directory reads as empty, as for OpenSSL's BIO.
+func readParamFile(path string) ([]byte, error) {
+	if path == "" {
+		return nil, os.ErrNotExist
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, nil
+	}
+	return os.ReadFile(path)
 }
 
 func (c *sslctx) applyOption(name string) {
@@ -278,48 +470,63 @@ func (c *sslctx) setVerifyExt(flags []string) string {
 	return ""
 }
 
-// setALPN checks the alpn parameter like LuaSec's wire-format encoder.
-func (c *sslctx) setALPN(v lua.LValue, box *ctxBox) string {
-	if v == lua.LNil {
-		return ""
+// setALPN checks the alpn parameter like LuaSec: only for mode "server"
+// (a function or a list) or "client" (a string or a list). fail is true
+// when newcontext must return nil, msg (msg may be nil: a list element
+// that is no string, which LuaSec reports with no message).
+func (c *sslctx) setALPN(mode, v lua.LValue, box *ctxBox) (msg lua.LValue, fail bool) {
+	if !truthy(v) {
+		return lua.LNil, false
 	}
+	switch {
+	case mode == lua.LString("server"):
+		switch x := v.(type) {
+		case *lua.LFunction:
+			c.alpnCB, box.alpnFn = true, x
+			return lua.LNil, false
+		case *lua.LTable:
+			return c.alpnList(x)
+		}
+		return lua.LString("invalid ALPN parameter"), true
+	case mode == lua.LString("client"):
+		switch x := v.(type) {
+		case lua.LString:
+			t := &lua.LTable{}
+			t.Append(x)
+			return c.alpnList(t)
+		case *lua.LTable:
+			return c.alpnList(x)
+		}
+		return lua.LString("invalid ALPN parameter"), true
+	}
+	return lua.LNil, false
+}
+
+// alpnList is LuaSec's array2wireformat check of a protocol list.
+func (c *sslctx) alpnList(t *lua.LTable) (lua.LValue, bool) {
 	var list []string
-	switch x := v.(type) {
-	case *lua.LFunction:
-		if !c.server {
-			return "invalid ALPN parameter"
+	for i := 1; ; i++ {
+		v := t.RawGetInt(i)
+		if v == lua.LNil {
+			break
 		}
-		c.alpnCB, box.alpnFn = true, x
-		return ""
-	case lua.LString:
-		if c.server {
-			return "invalid ALPN parameter"
+		s, ok := v.(lua.LString)
+		if !ok {
+			return lua.LNil, true
 		}
-		list = []string{string(x)}
-	case *lua.LTable:
-		for i := 1; ; i++ {
-			s, ok := x.RawGetInt(i).(lua.LString)
-			if !ok {
-				break
-			}
-			list = append(list, string(s))
+		if len(s) == 0 {
+			return lua.LString("invalid ALPN name (empty string)"), true
 		}
-	default:
-		return "invalid ALPN parameter"
-	}
-	for _, p := range list {
-		if p == "" {
-			return "invalid ALPN name (empty string)"
+		if len(s) > 255 {
+			return lua.LString("invalid ALPN name (length > 255)"), true
 		}
-		if len(p) > 255 {
-			return "invalid ALPN name (length > 255)"
-		}
+		list = append(list, string(s))
 	}
 	if len(list) == 0 {
-		return "invalid ALPN list (empty)"
+		return lua.LString("invalid ALPN list (empty)"), true
 	}
 	c.alpn = list
-	return ""
+	return lua.LNil, false
 }
 
 // optList reads a string or a list of strings (LuaSec's optexec).
@@ -340,23 +547,13 @@ func optList(v lua.LValue) []string {
 	return nil
 }
 
-func fileErr(err error) string {
-	if os.IsNotExist(err) {
-		return "No such file or directory"
-	}
-	if os.IsPermission(err) {
-		return "Permission denied"
-	}
-	return "system lib"
-}
-
 // loadKey reads a PEM private key, decrypting a legacy encrypted PEM block
 // with the password (a string, or a function called on the loop that
 // returns it). It returns the unencrypted PEM.
 func (e *env) loadKey(L *lua.LState, path string, pw lua.LValue) ([]byte, string) {
-	data, err := os.ReadFile(path)
+	data, err := readParamFile(path)
 	if err != nil {
-		return nil, fmt.Sprintf("error loading private key (%s)", fileErr(err))
+		return nil, "error loading private key ((null))"
 	}
 	var out []byte
 	found := false
@@ -394,7 +591,7 @@ func (e *env) loadKey(L *lua.LState, path string, pw lua.LValue) ([]byte, string
 		break
 	}
 	if !found {
-		return nil, "error loading private key (no start line)"
+		return nil, "error loading private key (unsupported)"
 	}
 	return out, ""
 }

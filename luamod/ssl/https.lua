@@ -3,7 +3,10 @@
 -- Difference from LuaSec: when the caller does not choose `verify`, the
 -- server certificate is verified against the system roots and the host
 -- name (LuaSec verifies nothing by default). `verify = "none"` restores
--- LuaSec's behaviour.
+-- LuaSec's behaviour, as does COPAS_LUA_TLS_VERIFY=none (or Go's
+-- ssl.SetDefaultVerify("none")) for parameters without `verify`. The Go
+-- side passes `internal.wrap`: ssl.wrap with that default.
+local internal = ...
 local socket = require("socket")
 local ssl = require("ssl")
 local ltn12 = require("ltn12")
@@ -44,10 +47,6 @@ local function tcp(params)
   for k, v in pairs(defaults) do
     if params[k] == nil then params[k] = v end
   end
-  if params.verify == nil then
-    params.verify = "peer"
-    params.checkhostname = true
-  end
   params.mode = "client"
   return function()
     local obj = { sock = try(socket.tcp()) }
@@ -57,7 +56,7 @@ local function tcp(params)
     end
     function obj:connect(host, port)
       try(self.sock:connect(host, port))
-      self.sock = try(ssl.wrap(self.sock, params))
+      self.sock = try(internal.wrap(self.sock, params))
       self.sock:sni(host)
       self.sock:settimeout(M.TIMEOUT)
       try(self.sock:dohandshake())

@@ -59,8 +59,13 @@ func Preload(L *lua.LState) {
 		if err != nil {
 			L.RaiseError("ssl.https: %v", err)
 		}
+		// ssl.https wraps with copas-lua's default verification.
+		e := getEnv(L)
+		internal := L.NewTable()
+		internal.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int { return e.wrap(L, true) }))
 		L.Push(fn)
-		L.Call(0, 1)
+		L.Push(internal)
+		L.Call(1, 1)
 		return 1
 	})
 }
@@ -93,14 +98,13 @@ func loadSSL(L *lua.LState) int {
 	m.RawSetString("config", e.config)
 	m.RawSetString("loadcertificate", L.NewFunction(e.loadCertificate))
 	m.RawSetString("newcontext", L.NewFunction(func(L *lua.LState) int {
-		cfg := L.CheckTable(1)
-		b, msg := e.newContext(L, cfg)
+		b, msg := e.newContext(L, L.Get(1), false)
 		if b == nil {
-			return pushAll(L, lua.LNil, lua.LString(msg))
+			return pushAll(L, lua.LNil, msg)
 		}
 		return pushAll(L, e.ctxValue(b))
 	}))
-	m.RawSetString("wrap", L.NewFunction(e.wrap))
+	m.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int { return e.wrap(L, false) }))
 	L.Push(m)
 	return 1
 }
@@ -122,24 +126,32 @@ func toCtx(v lua.LValue) *ctxBox {
 }
 
 // wrap is ssl.wrap(sock, ctx|params): it takes over the TCP object's
-// descriptor (the object is left with -1, as after LuaSec's setfd).
-func (e *env) wrap(L *lua.LState) int {
+// descriptor (the object is left with -1, as after LuaSec's setfd). The
+// checks come in LuaSec's order: the parameters, the context, the socket.
+func (e *env) wrap(L *lua.LState, httpsDefault bool) int {
 	sock := L.Get(1)
 	var x *ctxBox
 	var xud *lua.LUserData
 	if t, ok := L.Get(2).(*lua.LTable); ok {
-		var msg string
-		if x, msg = e.newContext(L, t); x == nil {
-			return pushAll(L, lua.LNil, lua.LString(msg))
+		var msg lua.LValue
+		if x, msg = e.newContext(L, t, httpsDefault); x == nil {
+			return pushAll(L, lua.LNil, msg)
 		}
 		xud = e.ctxValue(x)
 	} else if x = toCtx(L.Get(2)); x != nil {
 		xud = L.Get(2).(*lua.LUserData)
 	} else {
-		L.ArgError(1, "invalid context")
+		L.RaiseError("bad argument #1 to 'create' (invalid context)")
+	}
+	if x.x.mode == "" {
+		return pushAll(L, lua.LNil, lua.LString("invalid mode"))
 	}
 	if !socket.IsTCP(sock) {
-		L.RaiseError("attempt to call method 'getfd' (a nil value)")
+		switch sock.(type) {
+		case *lua.LTable, lua.LString, *lua.LUserData:
+			L.RaiseError("attempt to call method 'getfd' (a nil value)")
+		}
+		L.RaiseError("attempt to index local 'sock' (a %s value)", typeName(sock))
 	}
 	tk, _ := socket.TakeOver(sock)
 	c := &conn{e: e, ctx: x.x, ctxUD: xud, alpnFns: map[*sslctx]lua.LValue{x.x: x.alpnFn}, fd: -1, tm: socket.NewTimeout(), birthday: time.Now(), want: "nothing",

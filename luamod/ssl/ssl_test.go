@@ -88,6 +88,24 @@ func (p *pki) leaf(t *testing.T, name, cn string, nb, na time.Time) {
 // directories), then the loop, with a deadline so a stuck loop fails.
 func run(t *testing.T, src string, dirs ...string) {
 	t.Helper()
+	runInspect(t, src, nil, dirs...)
+}
+
+// runResults is run, returning the script's global table RESULTS.
+func runResults(t *testing.T, src string, dirs ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	runInspect(t, src, func(L *lua.LState) {
+		if tb, ok := L.GetGlobal("RESULTS").(*lua.LTable); ok {
+			tb.ForEach(func(k, v lua.LValue) { out[k.String()] = v.String() })
+		}
+	}, dirs...)
+	return out
+}
+
+// runInspect is run; inspect (if not nil) sees the state after the loop.
+func runInspect(t *testing.T, src string, inspect func(*lua.LState), dirs ...string) {
+	t.Helper()
 	r := copaslua.New()
 	defer func() {
 		// Connections a script dropped are closed by their GC cleanup.
@@ -116,6 +134,9 @@ func run(t *testing.T, src string, dirs ...string) {
 	}
 	if r.State().GetGlobal("DONE") != lua.LTrue {
 		t.Fatal("script did not finish (DONE not set)")
+	}
+	if inspect != nil {
+		inspect(r.State())
 	}
 }
 
