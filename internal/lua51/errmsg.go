@@ -287,12 +287,23 @@ func shapeVMError(L *lua.LState, cf *frameMirror, msg string) (string, bool) {
 
 // localName is luaF_getlocalname: the name of the n-th local variable
 // (1-based) active at pc.
+//
+// gopher-lua 1.1.2 records a scope's end in the entry whose index is the
+// local's register, not in the local's own entry, so once a register is
+// reused (a local declared after a block with locals closed) the ranges
+// are wrong. Then some entry is never written and keeps end 0: such a
+// function's locals are not named at all rather than named wrongly.
+// gopher-lua's end is the last pc inside the scope (PUC's is the first
+// after it).
 func localName(p *lua.FunctionProto, n, pc int) (string, bool) {
+	if !localsTrusted(p) {
+		return "", false
+	}
 	for _, l := range p.DbgLocals {
 		if l.StartPc > pc {
 			break
 		}
-		if pc < l.EndPc {
+		if pc <= l.EndPc {
 			n--
 			if n == 0 {
 				return l.Name, true
@@ -300,6 +311,15 @@ func localName(p *lua.FunctionProto, n, pc int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func localsTrusted(p *lua.FunctionProto) bool {
+	for _, l := range p.DbgLocals {
+		if l.EndPc < l.StartPc || (l.EndPc == 0 && len(p.Code) > 1) {
+			return false
+		}
+	}
+	return true
 }
 
 // objName is Lua 5.1's getobjname: what register reg holds at pc, as
@@ -326,7 +346,7 @@ func objName(p *lua.FunctionProto, pc, reg int) (kind, name string) {
 				return "global", string(s)
 			}
 		}
-	case lua.OP_MOVE:
+	case lua.OP_MOVE, lua.OP_MOVEN:
 		if b < a {
 			return objName(p, pc, b)
 		}

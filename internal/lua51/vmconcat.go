@@ -255,12 +255,6 @@ func concatMeta(L *lua.LState, first int, ops []lua.LValue) lua.LValue {
 func concatError(L *lua.LState, reg int, v lua.LValue) {
 	cf := currentFrame(L)
 	p, pc := cf.Fn.Proto, cf.Pc-1
-	// gopher-lua loads consecutive locals into the operand registers with
-	// OP_MOVEN, a MOVE for getobjname; objName (errmsg.go) follows only
-	// OP_MOVE.
-	if i, ok := lastSetter(p, pc, reg); ok && int(i>>26) == lua.OP_MOVEN && int(i&0x1ff) < reg {
-		reg = int(i & 0x1ff)
-	}
 	if kind, name := objName(p, pc, reg); kind != "" && !isShim(cf.Fn) {
 		L.RaiseError("attempt to concatenate %s '%s' (a %s value)", kind, name, v.Type().String())
 	}
