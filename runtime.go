@@ -140,3 +140,8 @@ func (r *Runtime) Close() {
 	r.loop.Close()
 	r.L.Close()
 }
+
+// ErrorHandler is a message handler for lua.LState.PCall that words the
+// error as Lua 5.1 does (variable names, positions), reading the failing
+// frame before PCall unwinds it. Loop goroutine only.
+func ErrorHandler(L *lua.LState) int { return lua51.MessageHandler(L) }

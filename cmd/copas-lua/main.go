@@ -357,6 +357,29 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// messageHandler is lua.c's traceback message handler: the error in Lua 5.1's words,
+// followed by debug.traceback from the failing frame for string messages.
+func messageHandler(L *lua.LState) int {
+	copaslua.ErrorHandler(L)
+	msg := L.Get(-1)
+	if _, ok := msg.(lua.LString); !ok {
+		return 1
+	}
+	dbg, ok := L.GetGlobal("debug").(*lua.LTable)
+	if !ok {
+		return 1
+	}
+	tb := L.GetField(dbg, "traceback")
+	if tb.Type() != lua.LTFunction {
+		return 1
+	}
+	L.Push(tb)
+	L.Push(msg)
+	L.Push(lua.LNumber(2))
+	L.Call(2, 1)
+	return 1
+}
+
 // docall calls the loaded chunk (or fn) with args and returns its results.
 // A chunk that failed to load is returned as the error.
 func (c *cli) docall(ch any, results *[]lua.LValue, args ...lua.LValue) error {
@@ -376,7 +399,7 @@ func (c *cli) docall(ch any, results *[]lua.LValue, args ...lua.LValue) error {
 	for _, a := range args {
 		L.Push(a)
 	}
-	err := L.PCall(len(args), lua.MultRet, nil)
+	err := L.PCall(len(args), lua.MultRet, L.NewFunction(messageHandler))
 	if err == nil && results != nil {
 		for i := base + 1; i <= L.GetTop(); i++ {
 			*results = append(*results, L.Get(i))

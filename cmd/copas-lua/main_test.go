@@ -187,7 +187,7 @@ func TestCLI(t *testing.T) {
 		{name: "-i reads io.stdin", inv: invocation{args: []string{"-i"}, stdin: "=io.read()\nhello\n=2\n"},
 			out: "> =io.read()\nhello\n> =2\n2\n> \n", err: version},
 		{name: "runtime error", inv: invocation{args: []string{"-e", "error('boom')"}},
-			err: "copas-lua: (command line):1: boom" + traceback + "\t[G]: in function 'error'\n", code: 1, same: true},
+			err: "copas-lua: (command line):1: boom" + traceback + "\t[C]: in function 'error'\n", code: 1, same: true},
 		{name: "script error", inv: invocation{args: []string{"fail.lua"}},
 			err: "copas-lua: fail.lua:2: script failed" + traceback, code: 1, same: true},
 		{name: "shebang line skipped", inv: invocation{args: []string{"shebang.lua", "x"}},

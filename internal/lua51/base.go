@@ -16,6 +16,7 @@ import (
 func Install(L *lua.LState) {
 	patchBase(L)
 	patchLibrary(L)
+	patchPatterns(L)
 	installLoaders(L)
 	shapeLibrary(L)
 }
@@ -125,20 +126,30 @@ func tracebackWith(orig lua.LGFunction) lua.LGFunction {
 			return 1
 		}
 		if !isThread {
-			return orig(L)
+			n := orig(L)
+			if tb, ok := L.Get(-1).(lua.LString); ok && n == 1 {
+				L.Replace(-1, lua.LString(cFrames(string(tb))))
+			}
+			return n
 		}
 		level := optInt(L, 3, 0)
 		L.SetTop(0)
 		L.Push(th)
 		L.Push(lua.LNumber(level))
 		orig(L)
-		tb := L.Get(-1).String()
+		tb := cFrames(L.Get(-1).String())
 		if msg != lua.LNil {
 			tb = msg.String() + "\n" + tb
 		}
 		L.Push(lua.LString(tb))
 		return 1
 	}
+}
+
+// cFrames shows Go functions as Lua 5.1 shows C functions: "[C]:" where
+// gopher-lua writes "[G]:".
+func cFrames(tb string) string {
+	return strings.ReplaceAll(tb, "\n\t[G]:", "\n\t[C]:")
 }
 
 // baseError is Lua 5.1's error: error() and error(nil) are allowed, and
