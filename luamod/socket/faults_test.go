@@ -143,6 +143,11 @@ copas.addthread(function()
     assert(new:send("new\n"))
     copas.pause(0.5)
     eq(echo(old, "during"), "during", "the open connection is still served")
+    -- receivepartial waits in socket.select, which has no descriptor to
+    -- spare for its wake-up eventfd now
+    copas.addthread(function() copas.pause(0.1); old:send("partial\n") end)
+    local got, perr, part = old:receivepartial("*l")
+    eq(got or part, "partial", "receivepartial at the limit (" .. tostring(perr) .. ")")
 
     -- Descriptors come back: the server accepts again.
     for _ = 1, 10 do table.remove(filler):close() end
@@ -159,3 +164,34 @@ copas.loop()
 if failure then error(failure, 0) end
 finished = "yes"
 `
+
+// A receive of a huge count reserves nothing up front: memory grows with
+// the data that arrives (LuaSocket's buffer grows the same way).
+func TestTCPHugeReceiveAllocatesAsDataArrives(t *testing.T) {
+	r := copaslua.New()
+	defer r.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := r.DoString(`
+		local socket = require "socket"
+		local srv = assert(socket.bind("127.0.0.1", 0))
+		local _, port = srv:getsockname()
+		local c = assert(socket.connect("127.0.0.1", port))
+		local a = assert(srv:accept())
+		assert(a:send(("d"):rep(100000)))
+		a:close()
+		for _, n in ipairs({2^31, 2^40, 1e300}) do
+		  local d, err, part = c:receive(n)
+		  assert(d == nil and err == "closed", tostring(err))
+		  if n == 2^31 then assert(#part == 100000, #part) end
+		end
+		c:close(); srv:close()
+	`); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Fatalf("receive(2^31) of 100 kB allocated %d MB", grew>>20)
+	}
+}
