@@ -142,7 +142,7 @@ func (l *Loop) installCoroutines() {
 		return 1
 	})
 
-	fn, err := rewrite.Load(L, strings.NewReader(shimSource), "=[copas-lua coroutine shim]")
+	fn, err := rewrite.Load(L, strings.NewReader(shimSource), ShimSource)
 	if err != nil {
 		panic(err)
 	}
@@ -272,3 +272,9 @@ func (l *Loop) ProtectedCall(fn lua.LValue, args ...lua.LValue) (rets []lua.LVal
 	L.SetTop(top)
 	return rets, errValue, ok
 }
+
+// ShimSource is the chunk name of the Lua half of the yield-transparent
+// pcall/xpcall. A function they call sees a frame of it as its caller,
+// where Lua 5.1 has the C function pcall: error positions (luaL_where)
+// must skip it.
+const ShimSource = "=[copas-lua coroutine shim]"

@@ -745,7 +745,7 @@ func (c *call) where() string {
 	if !ok {
 		return ""
 	}
-	if _, err := c.L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.CurrentLine <= 0 {
+	if _, err := c.L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.CurrentLine <= 0 || dbg.Source == scheduler.ShimSource {
 		return ""
 	}
 	return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
