@@ -35,7 +35,7 @@ var argKinds = map[string]map[string]string{
 		"rad": "n", "sin": "n", "sinh": "n", "sqrt": "n", "tan": "n",
 		"tanh": "n",
 	},
-	"os": {"date": "sn", "difftime": "nn", "exit": "n", "getenv": "s"},
+	"os": {"difftime": "nn", "exit": "n", "getenv": "s"},
 }
 
 // coerce wraps a library function so that its arguments convert as in
@@ -131,6 +131,8 @@ func patchLibrary(L *lua.LState) {
 	}
 	ost := L.GetGlobal("os").(*lua.LTable)
 	ost.RawSetString("remove", L.NewFunction(osRemove))
+	ost.RawSetString("date", L.NewFunction(osDate))
+	ost.RawSetString("time", L.NewFunction(osTime))
 	ost.RawSetString("rename", L.NewFunction(osRename))
 	iot := L.GetGlobal("io").(*lua.LTable)
 	if f, ok := iot.RawGetString("open").(*lua.LFunction); ok && f.IsG {
