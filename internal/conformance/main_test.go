@@ -16,8 +16,16 @@
 //
 // Every process a test starts runs under exec.CommandContext with a
 // deadline. Child processes are this test binary itself (TestMain's child
-// mode, for in-process runs of stock gopher-lua and of copaslua.New) or the
-// copas-lua command built once into a temporary directory.
+// mode: a file in a copaslua.New runtime; under -race a copy built without
+// the race detector, which would make the suite take minutes),
+// testdata/stockrun (stock gopher-lua: a program of its own, because
+// internal/lua51 patches gopher-lua's VM for the whole process), and the
+// copas-lua command, each built once into a temporary directory.
+//
+// Fuzzing (each for as long as wanted):
+//
+//	go test -run '^$' -fuzz '^FuzzDifferential$' -fuzztime 10m ./internal/conformance/
+//	go test -run '^$' -fuzz '^FuzzRewrite$' -fuzztime 10m ./internal/conformance/
 package conformance
 
 import (
@@ -38,8 +46,11 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// childEnv selects TestMain's child mode: "stock" or "copas" runs the file
-// named by os.Args[1] in-process and exits 0 when it ran without error.
+// childEnv selects TestMain's child mode: "copas" runs the file named by
+// the last argument in-process in a copaslua.New runtime and exits 0 when
+// it ran without error. (Stock gopher-lua runs in testdata/stockrun, a
+// program of its own: copas-lua patches gopher-lua's VM for the whole
+// process when it is linked in.)
 const childEnv = "COPASLUA_CONFORMANCE_CHILD"
 
 func TestMain(m *testing.M) {
@@ -68,15 +79,6 @@ func child(mode, file string) int {
 	}
 	src = blankLines(src, spec)
 	switch mode {
-	case "stock":
-		// The options of gopher-lua's own script_test.go.
-		L := lua.NewState(lua.Options{RegistrySize: 1024 * 20, CallStackSize: 1024})
-		var fn *lua.LFunction
-		if fn, err = L.Load(bytes.NewReader(src), file); err == nil {
-			L.Push(fn)
-			err = L.PCall(0, lua.MultRet, nil)
-		}
-		L.Close()
 	case "copas":
 		rt := copaslua.New()
 		var fn *lua.LFunction
@@ -161,11 +163,41 @@ func run(d time.Duration, dir string, env []string, name string, args ...string)
 	return r
 }
 
-// runChild runs file in dir in a child process: this test binary in
-// TestMain's child mode (one built without the race detector when this
-// one has it), with extra environment entries env.
+// runChild runs file in dir in a child process, with extra environment
+// entries env: for mode "copas" this test binary in TestMain's child mode
+// (one built without the race detector when this one has it), for
+// "stock" testdata/stockrun.
 func runChild(t testing.TB, d time.Duration, dir, mode, file string, env ...string) runResult {
+	if mode == "stock" {
+		return run(d, dir, env, stockRunner(t), file)
+	}
 	return run(d, dir, append(env, childEnv+"="+mode), helperBinary(t), "-test.run=^$", file)
+}
+
+var (
+	stockOnce sync.Once
+	stockPath string
+	stockErr  error
+)
+
+// stockRunner is testdata/stockrun, built once.
+func stockRunner(t testing.TB) string {
+	t.Helper()
+	stockOnce.Do(func() {
+		var dir string
+		if dir, stockErr = tempDir(); stockErr != nil {
+			return
+		}
+		stockPath = filepath.Join(dir, "stockrun")
+		r := run(5*time.Minute, moduleRoot(), nil, goCommand(), "build", "-o", stockPath, "./internal/conformance/testdata/stockrun")
+		if r.code != 0 {
+			stockErr = fmt.Errorf("go build stockrun: exit %d: %s", r.code, r.stderr)
+		}
+	})
+	if stockErr != nil {
+		t.Fatal(stockErr)
+	}
+	return stockPath
 }
 
 var (

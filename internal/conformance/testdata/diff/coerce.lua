@@ -1,0 +1,23 @@
+-- String/number coercions in arithmetic, comparison and concatenation.
+local function try(label, f, ...)
+  print(label, pcall(f, ...))
+end
+print("10" + 1, "3" * "4", "2" ^ 3, "10" / 4, "7" % 3, -"2")
+print("0x10" + 0, " 5 " + 1, "1e2" + 0, "1.5" + "1.5")
+print(10 .. "", 1.5 .. "", -0.0 .. "", 1e15 .. "", 1e14 .. "", 2^53 .. "")
+print(1/3 .. "", 100 .. 200, 0.1 + 0.2 .. "")
+print(10 == "10", "abc" < "abd", "a" < "b", "Z" < "a")
+try("add str", function() return "abc" + 1 end)
+try("add nil", function() return nil + 1 end)
+try("cmp", function() return 1 < "2" end)
+try("concat bool", function() return "x" .. true end)
+try("concat nil", function() return "x" .. nil end)
+try("concat table", function() return {} .. "x" end)
+local n = 7
+print(n .. n, n .. "" .. n, (n .. "") + 1)
+print(#("" .. 12345), ("" .. 12.5):len())
+print(string.len(123), string.upper(12), ("x"):rep(3, nil))
+print(math.floor("3.7"), math.max("10", 9))
+print(tostring(1e300 * 1e10), tostring(-1e300 * 1e10))
+print(2^63, -2^63, 2^31, 2^32 + 0.5, 1e-310)
+print(string.format("%d", "12"), string.format("%s", 12))

@@ -1,0 +1,2 @@
+print("before")
+undefinedfunction(1, 2)

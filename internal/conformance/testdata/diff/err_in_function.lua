@@ -1,0 +1,2 @@
+local function f() error("in f") end
+f()

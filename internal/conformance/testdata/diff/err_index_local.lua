@@ -1,0 +1,3 @@
+local a
+print("before")
+local x = a.field
