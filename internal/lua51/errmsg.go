@@ -144,6 +144,13 @@ func shapeGoError(L *lua.LState, cf *frameMirror, msg string) (string, bool) {
 	}
 	body := msg[len(prefix):]
 	caller := cf.Parent
+	// The shim stands for C functions (pcall, coroutine.resume): a
+	// function it calls on the program's behalf (the f of pcall(f)) was
+	// called from C, but one it calls to do its own work raises as if
+	// the shim function had, called from the program.
+	for caller != nil && isShim(caller.Fn) && !callsUserFunction(caller) {
+		caller = caller.Parent
+	}
 	luaCaller := caller != nil && caller.Fn != nil && !caller.Fn.IsG && !isShim(caller.Fn)
 	pos := ""
 	if luaCaller {
@@ -154,6 +161,12 @@ func shapeGoError(L *lua.LState, cf *frameMirror, msg string) (string, bool) {
 		detail := m[3]
 		if strings.HasSuffix(detail, "got nil") && n > cf.NArgs {
 			detail = strings.TrimSuffix(detail, "nil") + "no value"
+		}
+		switch {
+		case detail == "file is closed":
+			return pos + "attempt to use a closed file", true
+		case strings.HasPrefix(detail, "thread expected, got "):
+			detail = "coroutine expected"
 		}
 		name, kind := "?", ""
 		if luaCaller && caller.TailCall == 0 {
@@ -168,6 +181,13 @@ func shapeGoError(L *lua.LState, cf *frameMirror, msg string) (string, bool) {
 		body = fmt.Sprintf("bad argument #%d to '%s' (%s)", n, name, detail)
 	}
 	return pos + body, true
+}
+
+// callsUserFunction: shim frame f is calling the function a program
+// handed to the shim (its local f), not one of the shim's helpers.
+func callsUserFunction(f *frameMirror) bool {
+	name, kind := calledName(f)
+	return kind == "local" && name == "f"
 }
 
 // calledName is the name of the function that frame f is calling, as
@@ -465,5 +485,28 @@ func hookingCreate(L *lua.LState, orig lua.LGFunction) lua.LGFunction {
 		L.Replace(1, L.Get(-1))
 		L.SetTop(1)
 		return orig(L)
+	}
+}
+
+// shapingPcall is pcall with MessageHandler, for states without the
+// scheduler's pcall (which runs on coroutines and is shaped there).
+func shapingPcall(L *lua.LState) lua.LGFunction {
+	handler := L.NewFunction(MessageHandler)
+	return func(L *lua.LState) int {
+		top := L.GetTop()
+		if top == 0 {
+			L.ArgError(1, "value expected")
+		}
+		if err := L.PCall(top-1, lua.MultRet, handler); err != nil {
+			L.Push(lua.LFalse)
+			if ae, ok := err.(*lua.ApiError); ok {
+				L.Push(ae.Object)
+			} else {
+				L.Push(lua.LString(err.Error()))
+			}
+			return 2
+		}
+		L.Insert(lua.LTrue, 1)
+		return L.GetTop()
 	}
 }

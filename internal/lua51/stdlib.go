@@ -136,12 +136,32 @@ func patchLibrary(L *lua.LState) {
 	ost.RawSetString("rename", L.NewFunction(osRename))
 	iot := L.GetGlobal("io").(*lua.LTable)
 	if f, ok := iot.RawGetString("open").(*lua.LFunction); ok && f.IsG {
-		iot.RawSetString("open", L.NewFunction(ioOpen(f.GFunction)))
+		iot.RawSetString("open", rewrapG(L, f, ioOpen(f.GFunction)))
+	}
+	if f, ok := iot.RawGetString("lines").(*lua.LFunction); ok && f.IsG {
+		orig := f.GFunction
+		iot.RawSetString("lines", rewrapG(L, f, func(L *lua.LState) int {
+			if L.GetTop() >= 1 && L.Get(1) != lua.LNil {
+				name := checkString(L, 1)
+				fh, err := os.Open(name)
+				if err != nil {
+					L.ArgError(1, name+": "+OSErrorText(err))
+				}
+				fh.Close()
+			}
+			return orig(L)
+		}))
 	}
 
 	m := L.GetGlobal("math").(*lua.LTable)
 	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	m.RawSetString("mod", m.RawGetString("fmod"))
+	for _, name := range []string{"max", "min"} {
+		if f, ok := m.RawGetString(name).(*lua.LFunction); ok && f.IsG {
+			m.RawSetString(name, rewrapG(L, f, needsOne(f.GFunction)))
+		}
+	}
+	L.SetGlobal("assert", L.NewFunction(baseAssert))
 	// Per state, as C's rand() is per process; gopher-lua's randomseed
 	// reseeds Go's global generator, which other states share.
 	rng := rand.New(rand.NewSource(0))
@@ -372,6 +392,7 @@ func shapeLibrary(L *lua.LState) {
 		"module", "require", "gcinfo"} {
 		wrap(g, n)
 	}
+	L.SetGlobal("pcall", L.NewFunction(shapingPcall(L)))
 	reg := L.Get(lua.RegistryIndex)
 	L.SetField(reg, errorKey, L.GetGlobal("error"))
 	L.SetField(reg, tostringKey, L.GetGlobal("tostring"))
@@ -440,6 +461,16 @@ func ioOpen(orig lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		name := checkString(L, 1)
 		mode := optString(L, 2, "r")
+		// glibc's fopen reads the first letter and a '+' among the rest
+		// and ignores other letters; any other first letter is EINVAL.
+		if mode == "" || strings.IndexByte("rwa", mode[0]) < 0 {
+			return osResult(L, syscall.EINVAL, name)
+		}
+		norm := mode[:1]
+		if strings.Contains(mode[1:], "+") {
+			norm += "+"
+		}
+		mode = norm
 		L.SetTop(2)
 		L.Replace(1, lua.LString(name))
 		L.Replace(2, lua.LString(mode))
@@ -476,4 +507,27 @@ func rewrapG(L *lua.LState, f *lua.LFunction, g lua.LGFunction) *lua.LFunction {
 		up[i] = u.Value()
 	}
 	return L.NewClosure(g, up...)
+}
+
+// baseAssert is Lua 5.1.5's assert: the message must be a string (or a
+// number) and is raised with the caller's position.
+func baseAssert(L *lua.LState) int {
+	if L.GetTop() == 0 {
+		L.ArgError(1, "value expected")
+	}
+	if lua.LVAsBool(L.Get(1)) {
+		return L.GetTop()
+	}
+	L.RaiseError("%s", optString(L, 2, "assertion failed!"))
+	return 0
+}
+
+// needsOne makes math.max/min raise Lua 5.1's error for no arguments.
+func needsOne(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if L.GetTop() == 0 {
+			typeError(L, 1, "number")
+		}
+		return orig(L)
+	}
 }
