@@ -18,10 +18,12 @@ func Load(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
 	}
-	proto, err := lua.Compile(Chunk(chunk), name)
+	chunk = Chunk(chunk)
+	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
 	}
+	fixChunkScopes(chunk, proto)
 	return L.NewFunctionFromProto(proto), nil
 }
 
