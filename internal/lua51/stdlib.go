@@ -385,6 +385,10 @@ func shapeLibrary(L *lua.LState) {
 			wrap(t, n)
 		}
 	}
+	// string.gfind is the same function as gmatch in Lua 5.1.
+	if str, ok := L.GetGlobal("string").(*lua.LTable); ok {
+		str.RawSetString("gfind", str.RawGetString("gmatch"))
+	}
 	g := L.Get(lua.GlobalsIndex).(*lua.LTable)
 	for _, n := range []string{"assert", "collectgarbage", "dofile", "getfenv", "getmetatable",
 		"ipairs", "load", "loadfile", "loadstring", "pairs", "print", "rawequal", "rawget",
