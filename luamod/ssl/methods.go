@@ -11,11 +11,6 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-type method struct {
-	fn     lua.LGFunction
-	yields bool // may park the task: exposed through Loop.WrapGo
-}
-
 // connMethods are the methods of <ssl connection>.
 func (e *env) connMethods() map[string]method {
 	plain := func(fn func(L *lua.LState, c *conn) int) method {
