@@ -1,10 +1,8 @@
-//go:build linux
+//go:build linux && !copaslua_poll
 
 package scheduler
 
 import (
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -31,9 +29,6 @@ type poller struct {
 	noPwait2   bool
 }
 
-// fdWait holds the callbacks armed on one descriptor, per direction.
-type fdWait struct{ fn [2]func() }
-
 const (
 	epollIn    = 0x1
 	epollOut   = 0x4
@@ -57,45 +52,18 @@ func (l *Loop) WaitFD(fd int, write bool, registered *bool, fn func()) error {
 	}
 	if !*registered {
 		ev := syscall.EpollEvent{Events: epollIn | epollOut | epollRdHup | epollET, Fd: int32(fd)}
-		if err := epollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err == syscall.EEXIST {
+		err := epollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev)
+		if err == syscall.EEXIST {
+			// Still in the set from an earlier owner of the number.
 			err = epollCtl(p.epfd, syscall.EPOLL_CTL_MOD, fd, &ev)
-		} else if err != nil {
+		}
+		if err != nil {
 			return err
 		}
 		*registered = true
 	}
-	w := p.waits[int32(fd)]
-	if w == nil {
-		w = &fdWait{}
-		p.waits[int32(fd)] = w
-	}
-	d := dirIndex(write)
-	if w.fn[d] == nil {
-		p.nwaits++
-	}
-	w.fn[d] = fn
+	p.arm(fd, write, fn)
 	return nil
-}
-
-// CancelWaitFD disarms the callback of fd in one direction, if any. Loop
-// goroutine only.
-func (l *Loop) CancelWaitFD(fd int, write bool) {
-	p := l.poller
-	if p == nil {
-		return
-	}
-	w := p.waits[int32(fd)]
-	if w == nil {
-		return
-	}
-	d := dirIndex(write)
-	if w.fn[d] != nil {
-		w.fn[d] = nil
-		p.nwaits--
-	}
-	if w.fn[0] == nil && w.fn[1] == nil {
-		delete(p.waits, int32(fd))
-	}
 }
 
 // ForgetFD removes fd from the poll set before its owner closes or gives
@@ -111,30 +79,7 @@ func (l *Loop) ForgetFD(fd int, registered *bool) {
 		_ = epollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, &syscall.EpollEvent{})
 		*registered = false
 	}
-	if w := p.waits[int32(fd)]; w != nil {
-		for _, fn := range w.fn {
-			if fn != nil {
-				p.nwaits--
-			}
-		}
-		delete(p.waits, int32(fd))
-	}
-}
-
-// WaitingFDs is the number of callbacks armed with WaitFD. Loop goroutine
-// only.
-func (l *Loop) WaitingFDs() int {
-	if l.poller == nil {
-		return 0
-	}
-	return l.poller.nwaits
-}
-
-func dirIndex(write bool) int {
-	if write {
-		return 1
-	}
-	return 0
+	p.drop(fd)
 }
 
 // poll returns the loop's poller, creating it on first use.
@@ -158,19 +103,10 @@ func (l *Loop) poll() (*poller, error) {
 		return nil, err
 	}
 	p := &poller{epfd: epfd, evfd: int(evfd), waits: make(map[int32]*fdWait)}
-	l.poller = p
-	l.pollerRef.Store(p)
-	// A loop dropped without Close must not keep its descriptors; they
-	// are closed once, by Close or by the cleanup.
-	release := sync.OnceFunc(func() {
+	l.setPoller(p, func() {
 		syscall.Close(epfd)
 		syscall.Close(int(evfd))
 	})
-	cleanup := runtime.AddCleanup(l, func(f func()) { f() }, release)
-	l.closePoll = func() {
-		cleanup.Stop()
-		release()
-	}
 	return p, nil
 }
 

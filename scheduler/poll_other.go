@@ -1,31 +1,17 @@
-//go:build !linux
+//go:build !linux && !darwin && !freebsd
 
 package scheduler
 
-import (
-	"errors"
-	"time"
-)
+import "time"
 
-// Without epoll there is no poll set: WaitFD fails and callers wait for
-// readiness some other way.
+// copas-lua needs a Unix system: its sockets are descriptors driven by
+// poll(2) or epoll. The undefined name below makes the build fail here
+// with the list of supported systems in the error message; the stubs
+// keep it the only error of this package.
+var _ = copas_lua_builds_only_on_linux_macos_and_freebsd
 
-type poller struct{ nwaits int }
+type poller struct{}
 
-var errNoPoller = errors.New("scheduler: descriptor polling needs Linux")
-
-// WaitFD is not available on this system.
-func (l *Loop) WaitFD(fd int, write bool, registered *bool, fn func()) error { return errNoPoller }
-
-// CancelWaitFD does nothing on this system.
-func (l *Loop) CancelWaitFD(fd int, write bool) {}
-
-// ForgetFD does nothing on this system.
-func (l *Loop) ForgetFD(fd int, registered *bool) { *registered = false }
-
-// WaitingFDs is always 0 on this system.
-func (l *Loop) WaitingFDs() int { return 0 }
-
-func (p *poller) kick() {}
-
+func (p *poller) kick()                                   {}
+func (l *Loop) WaitingFDs() int                           { return 0 }
 func (l *Loop) pollFDs(d time.Duration) (woken, ran bool) { return false, false }

@@ -1,5 +1,3 @@
-//go:build linux
-
 package socket
 
 import (
@@ -230,7 +228,7 @@ func (s *sock) create(family int) string {
 	if s.stream {
 		typ = syscall.SOCK_STREAM
 	}
-	fd, err := syscall.Socket(family, typ|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fd, err := newSocket(family, typ)
 	if err != nil {
 		return ioErrorString(err)
 	}
@@ -337,7 +335,7 @@ func (r *readyCheck) check(fd uintptr) bool {
 		revents int16
 	}{int32(fd), r.events, 0}
 	var ts syscall.Timespec
-	n, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	n, e := ppoll(unsafe.Pointer(&pfd), 1, &ts)
 	return e == 0 && n > 0
 }
 

@@ -1,5 +1,3 @@
-//go:build linux
-
 package socket
 
 import (
@@ -80,7 +78,7 @@ type selCall struct {
 	// While parked (start): the eventfd that interrupts the wait (-1 if
 	// none could be had), the flag that stops a wait without one, and
 	// the descriptors closed under the wait (loop side only).
-	wfd    int
+	wfd    wakeFd
 	stop   atomic.Bool
 	closed map[int]bool
 }
@@ -98,7 +96,7 @@ func (c *selCall) gone(fd int) {
 // interrupt ends a parked wait. Safe from any goroutine.
 func (c *selCall) interrupt() {
 	c.stop.Store(true)
-	if c.wfd >= 0 {
+	if c.wfd.r >= 0 {
 		wakeFdSignal(c.wfd)
 	}
 }
@@ -295,9 +293,9 @@ func (c *selCall) start(loop *scheduler.Loop, w scheduler.Waiter, timeout time.D
 	fds := c.fds
 	wfd, err := wakeFdGet()
 	if err != nil {
-		wfd = -1
+		wfd = wakeFd{-1, -1}
 	} else {
-		fds = append(fds, pollFd{fd: int32(wfd), events: pollIn})
+		fds = append(fds, pollFd{fd: int32(wfd.r), events: pollIn})
 	}
 	c.wfd = wfd
 	e := newEnv(loop.L, loop)
@@ -307,7 +305,7 @@ func (c *selCall) start(loop *scheduler.Loop, w scheduler.Waiter, timeout time.D
 		// Helper goroutine: only Go values (fds, the flag) are touched here.
 		var n int
 		var errno syscall.Errno
-		if wfd >= 0 {
+		if wfd.r >= 0 {
 			n, errno = pollFds(fds, timeout)
 			if errno == 0 && fds[len(fds)-1].revents != 0 {
 				n-- // the wake descriptor is not a result
@@ -317,7 +315,7 @@ func (c *selCall) start(loop *scheduler.Loop, w scheduler.Waiter, timeout time.D
 		}
 		return func() {
 			e.unwatchFDs(c)
-			if wfd >= 0 {
+			if wfd.r >= 0 {
 				wakeFdPut(wfd)
 			}
 			if !w.Valid() {
@@ -373,13 +371,12 @@ func pollFds(fds []pollFd, timeout time.Duration) (int, syscall.Errno) {
 			ts := syscall.NsecToTimespec(int64(left))
 			tsp = &ts
 		}
-		var n uintptr
+		var n int
 		var e syscall.Errno
 		if len(fds) > 0 {
-			n, _, e = syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)),
-				uintptr(unsafe.Pointer(tsp)), 0, 0, 0)
+			n, e = ppoll(unsafe.Pointer(&fds[0]), len(fds), tsp)
 		} else {
-			n, _, e = syscall.Syscall6(syscall.SYS_PPOLL, 0, 0, uintptr(unsafe.Pointer(tsp)), 0, 0, 0)
+			n, e = ppoll(nil, 0, tsp)
 		}
 		runtime.KeepAlive(fds)
 		runtime.KeepAlive(tsp)
@@ -390,13 +387,14 @@ func pollFds(fds []pollFd, timeout time.Duration) (int, syscall.Errno) {
 	}
 }
 
-// A small pool of eventfds used to interrupt parked selects.
+// A small pool of wake descriptors (sys_*.go) used to interrupt parked
+// selects.
 var wakeFds struct {
 	mu   sync.Mutex
-	free []int
+	free []wakeFd
 }
 
-func wakeFdGet() (int, error) {
+func wakeFdGet() (wakeFd, error) {
 	wakeFds.mu.Lock()
 	if n := len(wakeFds.free); n > 0 {
 		fd := wakeFds.free[n-1]
@@ -405,27 +403,17 @@ func wakeFdGet() (int, error) {
 		return fd, nil
 	}
 	wakeFds.mu.Unlock()
-	fd, _, e := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(fd), nil
-}
-
-func wakeFdSignal(fd int) {
-	one := [8]byte{1}
-	syscall.Write(fd, one[:])
+	return newWakeFd()
 }
 
 // wakeFdPut drains fd and keeps it for reuse (at most 16 are kept).
-func wakeFdPut(fd int) {
-	var buf [8]byte
-	syscall.Read(fd, buf[:])
+func wakeFdPut(fd wakeFd) {
+	drainWakeFd(fd)
 	wakeFds.mu.Lock()
 	defer wakeFds.mu.Unlock()
 	if len(wakeFds.free) < 16 {
 		wakeFds.free = append(wakeFds.free, fd)
 		return
 	}
-	syscall.Close(fd)
+	closeWakeFd(fd)
 }

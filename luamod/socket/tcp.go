@@ -1,5 +1,3 @@
-//go:build linux
-
 package socket
 
 import (
@@ -173,7 +171,7 @@ func sendNoSignal(fd int, s string) (int, error) {
 	p := unsafe.StringData(s)
 	for {
 		n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(p)),
-			uintptr(len(s)), syscall.MSG_NOSIGNAL, 0, 0)
+			uintptr(len(s)), msgNoSignal, 0, 0)
 		if e == syscall.EINTR {
 			continue
 		}
@@ -223,7 +221,7 @@ func (o *acceptOp) try(s *sock) (bool, int) {
 		return true, 0
 	}
 	for {
-		nfd, _, err := syscall.Accept4(s.fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		nfd, _, err := acceptNonblock(s.fd)
 		switch {
 		case err == nil:
 			o.nfd, o.fam = nfd, s.family

@@ -1,5 +1,3 @@
-//go:build linux
-
 package socket
 
 import (
@@ -207,7 +205,7 @@ func (o *udpSendOp) try(s *sock) (bool, int) {
 	for {
 		var err error
 		if o.to != nil {
-			err = syscall.Sendto(s.fd, unsafe.Slice(unsafe.StringData(o.data), len(o.data)), syscall.MSG_NOSIGNAL, o.to)
+			err = syscall.Sendto(s.fd, unsafe.Slice(unsafe.StringData(o.data), len(o.data)), msgNoSignal, o.to)
 			if err == nil {
 				o.n = len(o.data)
 			}
