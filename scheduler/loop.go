@@ -72,6 +72,7 @@ type Loop struct {
 	poller    *poller
 	pollerRef atomic.Pointer[poller] // poller, for Wake on other goroutines
 	closePoll func()
+	stop      stopState
 	wrapper   lua.LValue // Lua function building D2-safe wrappers
 	pcall     lua.LValue
 	xpcall    lua.LValue
@@ -115,6 +116,7 @@ func New(L *lua.LState) *Loop {
 	ud := L.NewUserData()
 	ud.Value = l
 	L.SetField(L.Get(lua.RegistryIndex), loopKey, ud)
+	l.registerStop()
 	l.installCoroutines()
 	return l
 }
@@ -378,6 +380,7 @@ func (l *Loop) Run(ctx context.Context) error {
 // Loop goroutine only.
 func (l *Loop) Close() {
 	l.closed = true
+	l.closeStop()
 	if l.closePoll != nil {
 		l.pollerRef.Store(nil)
 		l.closePoll()

@@ -3,12 +3,13 @@ package scheduler
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 )
 
 // Task is a Lua coroutine run by the loop. All methods are loop goroutine
-// only.
+// only, except Interrupt.
 type Task struct {
 	loop    *Loop
 	Co      *lua.LState // the coroutine
@@ -20,6 +21,9 @@ type Task struct {
 	cancel  func() // cancels the op the task is parked on
 	// cancelled asks the running task to be dropped at its next yield.
 	cancelled bool
+	// stopMsg, set by Interrupt on any goroutine, interrupts every
+	// resume of the task.
+	stopMsg atomic.Pointer[string]
 
 	// Data is free for the owner of the task (the copas module keeps its
 	// per-thread record here).
@@ -255,7 +259,9 @@ func (l *Loop) resume(t *Task, vals []lua.LValue) {
 	l.pendingOp = nil
 	prev := l.current
 	l.current = t
+	l.beginResume(t)
 	st, err, rets := l.L.Resume(t.Co, fn, vals...)
+	l.endResume(prev)
 	l.current = prev
 	if st == lua.ResumeYield && t.cancelled && !t.done {
 		l.pendingOp = nil
