@@ -16,7 +16,13 @@ type Receive struct {
 	want int  // 'n': bytes still wanted
 	got  int  // 'a': bytes received by this call
 	acc  []byte
+	max  int    // 'l': longest line accepted (0: no limit)
+	err  string // set by Take when the line is too long
 }
+
+// ErrLineTooLong is receive's error for a line longer than the maximum of
+// a "*l<n>" pattern.
+const ErrLineTooLong = "line too long"
 
 // NewReceive parses receive's pattern argument (a number, or a string
 // starting with "*l" or "*a"; extra is a further accepted spelling such as
@@ -44,6 +50,7 @@ func NewReceive(pattern lua.LValue, prefix string, lenient bool) (r *Receive, do
 		switch {
 		case len(p) >= 2 && p[0] == '*' && p[1] == 'l', lenient && p == "l":
 			r.kind = 'l'
+			r.max = lineMax(p)
 		case len(p) >= 2 && p[0] == '*' && p[1] == 'a', lenient && p == "a":
 			r.kind = 'a'
 		default:
@@ -62,6 +69,13 @@ func (r *Receive) Take(b []byte) (used int, done bool) {
 	switch r.kind {
 	case 'l':
 		i := bytes.IndexByte(b, '\n')
+		if r.max > 0 {
+			if n := r.lineFits(b, i); n >= 0 {
+				r.acc = appendNoCR(r.acc, b[:n])
+				r.err = ErrLineTooLong
+				return n, true
+			}
+		}
 		if i < 0 {
 			r.acc = appendNoCR(r.acc, b)
 			return len(b), false
@@ -89,6 +103,9 @@ func (r *Receive) EndedWell(msg string) bool {
 func (r *Receive) Results(err string) []lua.LValue {
 	// acc is never written again, so the string can share its bytes.
 	data := lua.LString(unsafe.String(unsafe.SliceData(r.acc), len(r.acc)))
+	if err == "" {
+		err = r.err
+	}
 	if err != "" {
 		return []lua.LValue{lua.LNil, lua.LString(err), data}
 	}
@@ -128,3 +145,51 @@ func appendNoCR(dst, src []byte) []byte {
 		src = src[i+1:]
 	}
 }
+
+// lineMax reads the opt-in line limit of a "*l" pattern: "*l" followed
+// by decimal digits ("*l8192") accepts lines of at most that many bytes
+// (CRs not counted) and fails longer ones with nil, "line too long",
+// partial. LuaSocket reads any "*l..." pattern as "*l", so such a pattern
+// works there too, without the limit.
+func lineMax(p string) int {
+	if len(p) < 3 || p[0] != '*' {
+		return 0
+	}
+	n := 0
+	for _, c := range p[2:] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		if n < 1<<40 {
+			n = n*10 + int(c-'0')
+		}
+	}
+	return n
+}
+
+// lineFits checks a limited line against b, whose first LF is at i (-1:
+// none): it returns -1 while the line stays within the limit, else how
+// many bytes of b to take before failing (up to the limit).
+func (r *Receive) lineFits(b []byte, i int) int {
+	room := r.max - len(r.acc)
+	seg := b
+	if i >= 0 {
+		seg = b[:i]
+	}
+	if lineLen(seg) <= room {
+		return -1
+	}
+	// take bytes while they fit, so the partial result is the first max
+	// bytes of the line
+	n := 0
+	for n < len(seg) && room > 0 {
+		if seg[n] != '\r' {
+			room--
+		}
+		n++
+	}
+	return n
+}
+
+// lineLen is the length of b without its CRs.
+func lineLen(b []byte) int { return len(b) - bytes.Count(b, []byte{'\r'}) }

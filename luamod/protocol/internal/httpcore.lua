@@ -27,25 +27,74 @@ local concat = table.concat
 
 local core = {}
 
+-- Limits on what a server may send (shared by socket.http and copas.http,
+-- which expose this table as LIMITS): the longest status or header line
+-- in bytes, the number of header fields and the bytes of a header block;
+-- chunk is the largest block a chunked body is read in.
+local LIMITS = { line = 8192, headers = 100, header_bytes = 1048576, chunk = 65536 }
+core.LIMITS = LIMITS
+
+local function limit(name, default)
+  local v = tonumber(LIMITS[name])
+  if not v or v <= 0 then return default end
+  return v
+end
+
+-- The receive pattern of a line within the limit ("*l" on LuaSocket).
+local function linepattern()
+  return "*l" .. format("%d", limit("line", 8192))
+end
+core.linepattern = linepattern
+
 -- Reads a header block up to the empty line into t (lower-case names;
--- continuation lines are appended; repeated names are joined with ", ").
+-- continuation lines are appended; repeated names are joined with ", ",
+-- once at the end). Lines, fields and bytes are bounded by LIMITS.
 local function readheaders(sock, t)
   t = t or {}
-  local line, err = sock:receive()
-  if err then return nil, err end
+  local pat = linepattern()
+  local maxn, maxbytes = limit("headers", 100), limit("header_bytes", 1048576)
+  local n, bytes = 0, 0
+  local function nextline()
+    local line, err = sock:receive(pat)
+    if not line then
+      if err == "line too long" then return nil, "header line too long" end
+      return nil, err
+    end
+    bytes = bytes + #line + 2
+    if bytes > maxbytes then return nil, "headers too large" end
+    return line
+  end
+  local repeated -- name -> list of values, for names seen more than once
+  local line, err = nextline()
+  if not line then return nil, err end
   while line ~= "" do
     local name, value = match(line, "^(.-):%s*(.*)")
     if not name then return nil, "malformed response headers" end
+    n = n + 1
+    if n > maxn then return nil, "too many headers" end
     name = lower(name)
-    line, err = sock:receive()
-    if err then return nil, err end
+    line, err = nextline()
+    if not line then return nil, err end
+    local parts
     while find(line, "^%s") do
-      value = value .. line
-      line, err = sock:receive()
-      if err then return nil, err end
+      parts = parts or { value }
+      parts[#parts + 1] = line
+      line, err = nextline()
+      if not line then return nil, err end
     end
+    if parts then value = concat(parts) end
     local prev = t[name]
-    if prev then t[name] = prev .. ", " .. value else t[name] = value end
+    if prev == nil then
+      t[name] = value
+    else
+      repeated = repeated or {}
+      local list = repeated[name]
+      if not list then list = { prev }; repeated[name] = list end
+      list[#list + 1] = value
+    end
+  end
+  if repeated then
+    for name, list in pairs(repeated) do t[name] = concat(list, ", ") end
   end
   return t
 end
@@ -61,19 +110,40 @@ end
 -- Chunked transfer coding, registered with socket.source/socket.sink as
 -- LuaSocket does. The source reads the trailer into headers at the end.
 socket.sourcet["http-chunked"] = function(sock, headers)
+  local left = 0 -- bytes of the current chunk not read yet
+  local failed    -- an error that follows the partial block delivered
   return selectable(sock, function()
-    local line, err = sock:receive()
-    if err then return nil, err end
-    local size = tonumber((gsub(line, ";.*", "")), 16)
-    if not size then return nil, "invalid chunk size" end
-    if size > 0 then
-      local chunk, rerr = sock:receive(size)
-      if chunk then sock:receive() end
-      return chunk, rerr
+    if failed then return nil, failed end
+    if left == 0 then
+      local line, err = sock:receive(linepattern())
+      if err then
+        if err == "line too long" then return nil, "invalid chunk size" end
+        return nil, err
+      end
+      local size = tonumber((gsub(line, ";.*", "")), 16)
+      if not size or size < 0 or size ~= size or size == math.huge then
+        return nil, "invalid chunk size"
+      end
+      if size == 0 then
+        local h, herr = readheaders(sock, headers)
+        if not h then return nil, herr end
+        headers = h
+        return nil
+      end
+      left = size
     end
-    local h, herr = readheaders(sock, headers)
-    if not h then return nil, herr end
-    headers = h
+    -- a chunk is read in blocks, whatever size its line claims
+    local n = left
+    local block = limit("chunk", 65536)
+    if n > block then n = block end
+    local chunk, rerr, partial = sock:receive(n)
+    if not chunk then
+      if partial and partial ~= "" then failed = rerr; return partial end
+      return nil, rerr
+    end
+    left = left - n
+    if left == 0 then sock:receive() end
+    return chunk
   end)
 end
 
@@ -97,11 +167,46 @@ function core.wrapconn(c)
   return h
 end
 
+-- Request fields must not split the request on the wire: no CR, LF or
+-- NUL anywhere, header names HTTP tokens. These return the message for a
+-- bad field, or nil.
+local function badchars(s)
+  return type(s) == "string" and find(s, "[\r\n%z]") ~= nil
+end
+
+local function checkmethod(method)
+  if badchars(method) or (type(method) == "string" and find(method, "[%s%z]")) then
+    return "invalid method (contains CR, LF, NUL or a space)"
+  end
+end
+
+local function checkurl(u, what)
+  if badchars(u) then return "invalid " .. (what or "url") .. " (contains CR, LF or NUL)" end
+end
+
+local function checkheaders(h)
+  for name, value in pairs(h) do
+    if type(name) ~= "string" or name == "" or find(name, "[^%w!#%$%%&'%*%+%-%.%^_`|~]") then
+      return "invalid header name '" .. gsub(tostring(name), "%c", function(c)
+        return format("\\%d", c:byte())
+      end) .. "'"
+    end
+    if badchars(value) then
+      return "invalid value of header '" .. name .. "' (contains CR, LF or NUL)"
+    end
+  end
+end
+core.checkheaders = checkheaders
+
 function conn:sendrequestline(method, uri)
+  local bad = checkmethod(method) or checkurl(uri, "uri")
+  if bad then self.try(nil, bad) end
   return self.try(self.c:send(format("%s %s HTTP/1.1\r\n", method or "GET", uri)))
 end
 
 function conn:sendheaders(tosend)
+  local bad = checkheaders(tosend)
+  if bad then self.try(nil, bad) end
   local parts = {}
   for name, value in pairs(tosend) do
     parts[#parts + 1] = (canonic[name] or name) .. ": " .. value .. "\r\n"
@@ -122,7 +227,9 @@ end
 function conn:receivestatusline()
   local first = self.try(self.c:receive(5))
   if first ~= "HTTP/" then return nil, first end
-  local status = self.try(self.c:receive("*l", first))
+  local status, err = self.c:receive(linepattern(), first)
+  if err == "line too long" then err = "status line too long" end
+  status = self.try(status, err)
   local code = match(status, "HTTP/%d*%.%d* (%d%d%d)")
   return self.try(tonumber(code), status)
 end
@@ -195,6 +302,7 @@ end
 function core.install(M, flavour)
   local schemes = M.schemes
   local pool = newpool()
+  M.LIMITS = LIMITS
 
   local function opt(reqt, name)
     local v = reqt[lower(name)]
@@ -238,6 +346,9 @@ function core.install(M, flavour)
   local parse_defaults = { path = "/", scheme = "http" }
 
   local function adjust(reqt)
+    local bad = checkurl(reqt.url) or checkurl(reqt.uri, "uri") or checkurl(reqt.proxy or M.PROXY, "proxy")
+      or checkmethod(reqt.method)
+    if bad then socket.try(nil, bad) end
     local nreqt = reqt.url and url.parse(reqt.url, parse_defaults) or {}
     for k, v in pairs(reqt) do nreqt[k] = v end
     nreqt.scheme = nreqt.scheme or "http"
@@ -261,6 +372,8 @@ function core.install(M, flavour)
     end
     nreqt.uri = reqt.uri or requesturi(nreqt)
     nreqt.headers = requestheaders(nreqt)
+    bad = checkheaders(nreqt.headers) or checkurl(nreqt.uri, "uri")
+    if bad then socket.try(nil, bad) end
     if nreqt.source and not nreqt.headers["content-length"]
         and not nreqt.headers["transfer-encoding"] then
       nreqt.headers["transfer-encoding"] = "chunked"
@@ -299,7 +412,10 @@ function core.install(M, flavour)
     local code, status = h:receivestatusline()
     if not code then return nil, status end
     local headers
+    local interim = 0
     while code == 100 do
+      interim = interim + 1
+      if interim > limit("headers", 100) then h.try(nil, "too many 100 Continue responses") end
       h:receiveheaders()
       code, status = h:receivestatusline()
     end
@@ -343,6 +459,29 @@ function core.install(M, flavour)
 
   local trequest
 
+  -- Is newurl on the same origin (scheme, host, port) as the request?
+  local function sameorigin(nreqt, newurl)
+    local u = url.parse(newurl) or {}
+    local scheme = u.scheme or nreqt.scheme
+    if scheme ~= nreqt.scheme then return false end
+    if lower(u.host or "") ~= lower(tostring(nreqt.target_host)) then return false end
+    local port = u.port or flavour.port(M, scheme)
+    return tostring(port) == tostring(nreqt.target_port)
+  end
+
+  -- Credentials are not sent to another origin (as browsers and Go's
+  -- net/http do): Authorization and Cookie are dropped.
+  local dropped = { authorization = true, cookie = true }
+  local function redirectheaders(reqt, nreqt, newurl)
+    local h = reqt.headers
+    if not h or sameorigin(nreqt, newurl) then return h end
+    local out = {}
+    for name, value in pairs(h) do
+      if not (type(name) == "string" and dropped[lower(name)]) then out[name] = value end
+    end
+    return out
+  end
+
   local function tredirect(reqt, nreqt, location)
     local newurl = url.absolute(nreqt.url, location)
     local create = reqt.create
@@ -352,7 +491,7 @@ function core.install(M, flavour)
       source = reqt.source,
       sink = reqt.sink,
       step = reqt.step,
-      headers = reqt.headers,
+      headers = redirectheaders(reqt, nreqt, newurl),
       proxy = reqt.proxy,
       redirect = reqt.redirect,
       maxredirects = reqt.maxredirects,
