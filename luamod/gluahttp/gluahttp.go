@@ -15,22 +15,51 @@ package gluahttp
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
-	"github.com/copas-lua/copas-lua/internal/luaopts"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/copas-lua/copas-lua/internal/luaopts"
+	"github.com/copas-lua/copas-lua/luamod/ssl"
 	"github.com/copas-lua/copas-lua/scheduler"
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Preload registers module "http" using http.DefaultClient's transport.
-// Loop goroutine only.
+// Preload registers module "http" with copas-lua's TLS client policy:
+// server certificate and host name verified against the system roots, TLS
+// 1.2 at least, unless ssl.SetDefaultVerify or COPAS_LUA_TLS_VERIFY chose
+// "none" (then, as for LuaSec, nothing is verified). Loop goroutine only.
 func Preload(L *lua.LState) {
-	L.PreloadModule("http", NewLoader(&http.Client{}))
+	L.PreloadModule("http", NewLoader(&http.Client{Transport: policyTransport{}}))
+}
+
+// policyTransport picks the verifying or the non-verifying transport per
+// request, so a later ssl.SetDefaultVerify applies.
+type policyTransport struct{}
+
+func newTransport(verify bool) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !verify} //nolint:gosec // the documented opt-out
+	return t
+}
+
+var (
+	verifying    = sync.OnceValue(func() *http.Transport { return newTransport(true) })
+	nonVerifying = sync.OnceValue(func() *http.Transport { return newTransport(false) })
+)
+
+func (policyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if ssl.DefaultVerify() {
+		return verifying().RoundTrip(r)
+	}
+	return nonVerifying().RoundTrip(r)
 }
 
 // NewLoader returns a loader for module "http" that sends requests with
@@ -116,13 +145,19 @@ func build(method string, rawurl string, opts *lua.LTable) (*prepared, error) {
 	case string:
 		d, err := time.ParseDuration(t)
 		if err != nil {
-			return nil, fmt.Errorf("invalid timeout %q: %v", t, err)
+			return nil, errors.New("invalid timeout '" + t + "'")
 		}
 		timeout = d
 	}
+	if msg := checkRequest(method, rawurl, o.Headers); msg != "" {
+		return nil, errors.New(msg)
+	}
 	req, err := http.NewRequest(method, rawurl, body)
 	if err != nil {
-		return nil, err
+		if strings.Contains(err.Error(), "invalid method") {
+			return nil, errors.New("invalid method '" + method + "'")
+		}
+		return nil, errors.New("invalid url '" + rawurl + "'")
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -194,7 +229,7 @@ func (r *result) table(L *lua.LState) *lua.LTable {
 // finish pushes (response) or (nil, message).
 func (r *result) push(L *lua.LState) []lua.LValue {
 	if r.err != nil {
-		return []lua.LValue{lua.LNil, lua.LString(r.err.Error())}
+		return []lua.LValue{lua.LNil, lua.LString(errorText(r.err))}
 	}
 	return []lua.LValue{r.table(L)}
 }
@@ -232,7 +267,7 @@ func (m *module) single(L *lua.LState, method string, n int) int {
 	p, err := build(method, rawurl, opts)
 	if err != nil {
 		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
+		L.Push(lua.LString(errorText(err)))
 		return 2
 	}
 	return m.run(L, func(ctx context.Context) func(L *lua.LState) []lua.LValue {
@@ -282,7 +317,7 @@ func (m *module) batch(L *lua.LState) int {
 			for i, r := range results {
 				if r.err != nil {
 					failed = true
-					errs.RawSetInt(i+1, lua.LString(r.err.Error()))
+					errs.RawSetInt(i+1, lua.LString(errorText(r.err)))
 					continue
 				}
 				resps.RawSetInt(i+1, r.table(L))
@@ -293,4 +328,65 @@ func (m *module) batch(L *lua.LState) int {
 			return []lua.LValue{resps}
 		}
 	})
+}
+
+// checkRequest refuses what would split a request on the wire: CR, LF or
+// NUL in the method, the URL or a header, and header names that are no
+// HTTP tokens. The messages are socket.http's (luamod/protocol).
+func checkRequest(method, rawurl string, headers map[string]string) string {
+	if strings.ContainsAny(method, "\r\n\x00") {
+		return "invalid method (contains CR, LF or NUL)"
+	}
+	if strings.ContainsAny(rawurl, "\r\n\x00") {
+		return "invalid url (contains CR, LF or NUL)"
+	}
+	for name, value := range headers {
+		if name == "" || strings.ContainsAny(name, "\r\n\x00: \t") {
+			return "invalid header name '" + strings.NewReplacer("\r", "\\r", "\n", "\\n", "\x00", "\\0").Replace(name) + "'"
+		}
+		if strings.ContainsAny(value, "\r\n\x00") {
+			return "invalid value of header '" + name + "' (contains CR, LF or NUL)"
+		}
+	}
+	return ""
+}
+
+// errorText is the Lua message of a failed request: LuaSocket's and
+// LuaSec's words where they have one, never Go's formatting.
+func errorText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return "timeout"
+		}
+		err = ue.Err
+	}
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "closed"
+	case errors.As(err, &dns):
+		if dns.IsNotFound {
+			return "host not found"
+		}
+		return "temporary failure in name resolution"
+	}
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "unsupported protocol scheme"):
+		return "unknown scheme"
+	case strings.HasPrefix(msg, "stopped after"):
+		return "too many redirects"
+	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "server response headers exceeded"):
+		return "malformed response"
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		return "wrong version number"
+	}
+	var ce *tls.CertificateVerificationError
+	if errors.As(err, &ce) {
+		return "certificate verify failed"
+	}
+	return ssl.ErrorString(err)
 }

@@ -60,6 +60,10 @@ type conn struct {
 
 	waiting [2]bool
 	queue   [2][]func()
+
+	hsBegan   time.Time // first server handshake attempt under copas-lua's bound
+	hsBounded bool      // the handshake runs under that bound
+	logFails  bool      // report a failed server handshake (copas.handler)
 }
 
 // hsState is what the handshake goroutine learns. It must not reference
@@ -142,7 +146,10 @@ func (st *hsState) verify(x *sslctx, certs []*x509.Certificate, host string) err
 		inter.AddCert(c)
 	}
 	_, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		KeyUsages: []x509.ExtKeyUsage{x.purpose()}})
+	if err == nil && !x.anyPurpose && !keyUsageOK(certs[0]) {
+		err = x509.CertificateInvalidError{Cert: certs[0], Reason: x509.IncompatibleUsage}
+	}
 	if err == nil && x.depth >= 0 && len(certs)-1 > x.depth+1 {
 		err = x509.CertificateInvalidError{Cert: certs[0], Reason: x509.TooManyIntermediates}
 	}
@@ -299,6 +306,13 @@ func (c *conn) finish(r hsReport) []lua.LValue {
 		if r.want == dirWrite {
 			c.want = "write"
 		}
+		if c.hsBounded && !time.Now().Before(c.hsBegan.Add(serverHandshakeTimeout())) {
+			// copas-lua's bound (not the caller's timeout) ran out: the
+			// handshake is over, so a retry loop cannot spin.
+			c.state, c.hsErr, c.want = stFailed, "timeout", "nothing"
+			c.logServerFailure()
+			return []lua.LValue{lua.LFalse, lua.LString(c.hsErr)}
+		}
 		return []lua.LValue{lua.LFalse, lua.LString(wantString(r.want))}
 	}
 	c.hs = nil
@@ -308,6 +322,7 @@ func (c *conn) finish(r hsReport) []lua.LValue {
 		if c.ctx.defaultVerify && c.hsErr == errVerify.Error() {
 			c.hsErr += verifyHint
 		}
+		c.logServerFailure()
 		return []lua.LValue{lua.LFalse, lua.LString(c.hsErr)}
 	}
 	c.state = stConnected
@@ -365,6 +380,17 @@ func (c *conn) dohandshake(L *lua.LState) int {
 	inline := func(cb *callback) { cb.reply <- c.runCallback(cb) }
 	start := time.Now()
 	dl, has := c.tm.Deadline(start)
+	c.hsBounded = false
+	if !has && c.ctx.server && !c.tm.IsZero() {
+		// A server socket without a timeout: copas-lua's handshake bound,
+		// counted from the first attempt.
+		if d := serverHandshakeTimeout(); d > 0 {
+			if c.hsBegan.IsZero() {
+				c.hsBegan = start
+			}
+			dl, has, c.hsBounded = c.hsBegan.Add(d), true, true
+		}
+	}
 	loop := c.e.loop
 	if c.tm.IsZero() || (has && !start.Before(dl)) {
 		c.startHandshake(true)
@@ -691,4 +717,26 @@ func (o *sendOp) results() []lua.LValue {
 		return []lua.LValue{lua.LNil, lua.LString(o.err), lua.LNumber(o.pos)}
 	}
 	return []lua.LValue{lua.LNumber(o.pos), lua.LNil, lua.LNil}
+}
+
+// logServerFailure reports a failed server handshake of a connection
+// marked for it (copas.handler does), at most once per peer address per
+// minute, as one line through the loop's notices.
+func (c *conn) logServerFailure() {
+	if !c.logFails || !c.ctx.server || c.fc == nil {
+		return
+	}
+	addr := c.fc.RemoteAddr()
+	if addr == nil {
+		return
+	}
+	host := addr.String()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if !serverFailures.allow(host, time.Now()) {
+		return
+	}
+	c.e.loop.Notify("TLS handshake from " + addr.String() + " failed: " + c.hsErr +
+		" (further failures from " + host + " are not reported for a minute)")
 }

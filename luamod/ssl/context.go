@@ -29,6 +29,7 @@ type sslctx struct {
 	verifyPeer bool
 	requireCrt bool // fail_if_no_peer_cert
 	continueOn bool // verifyext lsec_continue
+	anyPurpose bool // verifyext lsec_ignore_purpose
 	checkHost  bool // copas-lua extension: also verify the SNI name
 	// defaultVerify: verification is on by copas-lua's default (ssl.https
 	// parameters without verify), so a failure says how to opt out.
@@ -206,9 +207,11 @@ func options(L *lua.LState, v lua.LValue, apply func(string) string) string {
 
 // newContext implements ssl.newcontext(params): it raises where LuaSec
 // raises and returns nil, message where LuaSec does, with LuaSec's
-// messages. httpsDefault marks the contexts of ssl.https, which verify the
+// messages. httpsDefault marks the contexts of copas-lua's HTTPS clients
+// (ssl.https, socket.http and copas.http over https): they verify the
 // server when the parameters do not say verify (unless SetDefaultVerify
-// or COPAS_LUA_TLS_VERIFY chose "none").
+// or COPAS_LUA_TLS_VERIFY chose "none"), and whenever they verify a
+// server they also check its name.
 func (e *env) newContext(L *lua.LState, cfg lua.LValue, httpsDefault bool) (*ctxBox, lua.LValue) {
 	r := reader{L: L, cfg: cfg}
 	get := r.get
@@ -217,6 +220,9 @@ func (e *env) newContext(L *lua.LState, cfg lua.LValue, httpsDefault bool) (*ctx
 	var ok bool
 	if c.minV, c.maxV, ok = protocolRange(proto); !ok {
 		return nil, lua.LString(fmt.Sprintf("invalid protocol (%s)", proto))
+	}
+	if c.minV < tls.VersionTLS12 {
+		e.legacyWarning(proto)
 	}
 	// LuaSec's setmode reports a bad mode in a way newcontext does not
 	// see: the context is made, and ssl.wrap refuses it ("invalid mode").
@@ -409,6 +415,9 @@ func (e *env) newContext(L *lua.LState, cfg lua.LValue, httpsDefault bool) (*ctx
 		// copas-lua's default for ssl.https: verify the server
 		c.verifyPeer, c.checkHost, c.defaultVerify = true, true, true
 	}
+	if httpsDefault && c.verifyPeer && !c.server {
+		c.checkHost = true
+	}
 	return box, lua.LNil
 }
 
@@ -461,8 +470,10 @@ func (c *sslctx) setVerifyExt(flags []string) string {
 		switch f {
 		case "lsec_continue":
 			c.continueOn = true
-		case "lsec_ignore_purpose", "crl_check", "crl_check_chain":
-			// Go checks no CRLs and ignores key purposes with ExtKeyUsageAny.
+		case "lsec_ignore_purpose":
+			c.anyPurpose = true
+		case "crl_check", "crl_check_chain":
+			// Go checks no CRLs.
 		default:
 			return fmt.Sprintf("invalid verify option (%s)", f)
 		}

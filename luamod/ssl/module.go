@@ -49,6 +49,26 @@ func Preload(L *lua.LState) {
 		L.Push(t)
 		return 1
 	})
+	// copaslua.tls: the TLS policy for copas-lua's own Lua code (copas.http
+	// and copas.handler); not a LuaSec module.
+	//   newcontext(params) -> ctx | nil, msg: a client context with the
+	//     HTTPS client policy (verify by default, host name checked).
+	//   logfailures(conn): a failed server handshake of conn is reported
+	//     (rate-limited per peer address) through the loop's notices.
+	L.PreloadModule("copaslua.tls", func(L *lua.LState) int {
+		e := getEnv(L)
+		t := L.NewTable()
+		t.RawSetString("newcontext", L.NewFunction(func(L *lua.LState) int {
+			b, msg := e.newContext(L, L.Get(1), true)
+			if b == nil {
+				return pushAll(L, lua.LNil, msg)
+			}
+			return pushAll(L, e.ctxValue(b))
+		}))
+		t.RawSetString("logfailures", L.NewFunction(markLogFailures))
+		L.Push(t)
+		return 1
+	})
 	L.PreloadModule("ssl.https", func(L *lua.LState) int {
 		fn, err := L.Load(strings.NewReader(httpsLua), "=[ssl.https]")
 		if err != nil {

@@ -17,11 +17,13 @@ import (
 var protocolNames = []string{"tlsv1", "tlsv1_1", "tlsv1_2", "tlsv1_3"}
 
 // protocolRange maps LuaSec's protocol parameter to Go versions. "any"
-// (and the legacy "sslv23") is every version Go still speaks.
+// (and the legacy "sslv23") is TLS 1.2 and 1.3, as LuaSec on OpenSSL 3
+// at its default security level negotiates; TLS 1.0 and 1.1 only when
+// named ("tlsv1", "tlsv1_1"), which warns once (legacyWarning).
 func protocolRange(p string) (lo, hi uint16, ok bool) {
 	switch p {
 	case "any", "sslv23":
-		return tls.VersionTLS10, tls.VersionTLS13, true
+		return tls.VersionTLS12, tls.VersionTLS13, true
 	case "tlsv1":
 		return tls.VersionTLS10, tls.VersionTLS10, true
 	case "tlsv1_1":
@@ -236,6 +238,12 @@ func (wouldBlock) Error() string   { return "wantread" }
 func (wouldBlock) Timeout() bool   { return true }
 func (wouldBlock) Temporary() bool { return true }
 
+// ErrorString is the LuaSec (or LuaSocket) message for err, an error from
+// a TLS handshake, read or write; "" for nil. Safe to call from any
+// goroutine; for modules that run TLS through Go's own clients (the
+// gluahttp "http" module).
+func ErrorString(err error) string { return errorString(err) }
+
 // errorString maps an error from a handshake or a TLS read/write to the
 // string LuaSec returns.
 func errorString(err error) string {
@@ -312,7 +320,7 @@ func verifyErrorString(err error, leafSelfSigned bool) string {
 		case x509.TooManyIntermediates:
 			return "certificate chain too long"
 		case x509.IncompatibleUsage:
-			return "unsupported certificate purpose"
+			return "unsuitable certificate purpose" // OpenSSL 3 wording
 		case x509.NotAuthorizedToSign:
 			return "invalid CA certificate"
 		}

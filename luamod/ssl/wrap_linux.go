@@ -78,3 +78,14 @@ func connString(L *lua.LState) int {
 	L.Push(lua.LString(s))
 	return 1
 }
+
+// markLogFailures is copaslua.tls.logfailures(conn): conn's failed server
+// handshake is reported. Anything that is no connection is ignored.
+func markLogFailures(L *lua.LState) int {
+	if ud, ok := L.Get(1).(*lua.LUserData); ok {
+		if c, ok := ud.Value.(*conn); ok {
+			c.logFails = true
+		}
+	}
+	return 0
+}

@@ -28,3 +28,5 @@ func pushAll(L *lua.LState, vals ...lua.LValue) int {
 	}
 	return len(vals)
 }
+
+func markLogFailures(*lua.LState) int { return 0 }

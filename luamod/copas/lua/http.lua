@@ -19,6 +19,7 @@ local url = require "socket.url"
 local ltn12 = require "ltn12"
 local copas = require "copas"
 local core = require "copaslua.httpcore"
+local tls = require "copaslua.tls"
 local type, pairs, tostring, assert = type, pairs, tostring, assert
 local gsub, format, concat = string.gsub, string.format, table.concat
 
@@ -29,7 +30,9 @@ local http = {
   SSLPORT = 443,
   SSLPROTOCOL = "tlsv1_2",
   SSLOPTIONS = "all",
-  SSLVERIFY = "none",
+  -- nil: copas-lua's policy (verify the server and its name unless
+  -- COPAS_LUA_TLS_VERIFY=none); "none" is Copas' default.
+  SSLVERIFY = nil,
   SSLSNISTRICT = false,
   KEEPALIVE = false,
   KEEPALIVE_TIMEOUT = 30,
@@ -155,12 +158,16 @@ function http.getcreatefunc(params)
     copy.sni = { strict = sslp.sni.strict }
     sslp = copy
   end
-  local washttps = false
+  local washttps, ctx = false, nil
   return function(reqt)
     local u = url.parse(reqt.url) or {}
     if (reqt.scheme or u.scheme) == "https" then
       sslp.sni.names = sslp.sni.names or u.host or reqt.host
-      local conn = copas.wrap(socket.tcp(), sslp)
+      if type(w) == "table" and not ctx then
+        -- the client policy: verify by default, with the host name
+        ctx = socket.try(tls.newcontext(w))
+      end
+      local conn = copas.wrap(socket.tcp(), { wrap = ctx or w, sni = sslp.sni })
       if not u.port and reqt.url then
         u.port = http.SSLPORT
         reqt.url = url.build(u)
