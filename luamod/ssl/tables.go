@@ -337,5 +337,7 @@ func verifyErrorString(err error, leafSelfSigned bool) string {
 	if errors.As(err, &he) {
 		return "hostname mismatch"
 	}
-	return err.Error()
+	// anything else (no system roots, a malformed chain): OpenSSL's
+	// wording for a chain it could not build, never Go's text
+	return "unable to get local issuer certificate"
 }
