@@ -154,6 +154,15 @@ func patchLibrary(L *lua.LState) {
 	}
 
 	m := L.GetGlobal("math").(*lua.LTable)
+	for name := range argKinds["math"] {
+		// glibc's acos, asin and log10 return a positive NaN.
+		if name == "acos" || name == "asin" || name == "log10" {
+			continue
+		}
+		if f, ok := m.RawGetString(name).(*lua.LFunction); ok && f.IsG {
+			m.RawSetString(name, rewrapG(L, f, nanAsC(f.GFunction)))
+		}
+	}
 	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	m.RawSetString("mod", m.RawGetString("fmod"))
 	for _, name := range []string{"max", "min"} {
@@ -533,5 +542,30 @@ func needsOne(orig lua.LGFunction) lua.LGFunction {
 			typeError(L, 1, "number")
 		}
 		return orig(L)
+	}
+}
+
+// cNaN is the NaN that x86-64 produces for invalid operations (sign bit
+// set: Lua 5.1 prints it as -nan); Go's math functions return a positive
+// one.
+var cNaN = lua.LNumber(math.Float64frombits(0xfff8000000000000))
+
+// nanAsC wraps a math function: a NaN it makes from arguments that are
+// not NaN is C's default NaN, as glibc's libm returns.
+func nanAsC(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		top := L.GetTop()
+		for i := 1; i <= top; i++ {
+			if n, ok := L.Get(i).(lua.LNumber); ok && n != n {
+				return orig(L)
+			}
+		}
+		n := orig(L)
+		for i := L.GetTop() - n + 1; i <= L.GetTop(); i++ {
+			if v, ok := L.Get(i).(lua.LNumber); ok && v != v && !math.Signbit(float64(v)) {
+				L.Replace(i, cNaN)
+			}
+		}
+		return n
 	}
 }

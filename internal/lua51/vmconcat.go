@@ -70,6 +70,8 @@ func init() {
 		return
 	}
 	vmConcatPatched = true
+	installLen()
+	installArith()
 }
 
 const luaPkg = "github.com/yuin/gopher-lua"

@@ -14,10 +14,9 @@ import (
 
 var stockLen instFunc
 
-func init() {
-	if !vmConcatPatched {
-		return
-	}
+// installLen runs from vmconcat.go's init once the jump table passed its
+// checks.
+func installLen() {
 	stockLen = jumpTable[lua.OP_LEN]
 	jumpTable[lua.OP_LEN] = opLen
 }

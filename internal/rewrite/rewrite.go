@@ -147,6 +147,9 @@ func expr(e ast.Expr) ast.Expr {
 	case *ast.ArithmeticOpExpr:
 		ex.Lhs = expr(ex.Lhs)
 		ex.Rhs = expr(ex.Rhs)
+		if f := foldMod(ex); f != nil {
+			return f
+		}
 	case *ast.UnaryMinusOpExpr:
 		ex.Expr = expr(ex.Expr)
 	case *ast.UnaryNotOpExpr:

@@ -1,0 +1,5 @@
+local z = 0; print(z/z, -(z/z), 0/0, -z, -0, 1e15 % 0.1, 2^53 % 1.5, 5.5 % 2, -5.5 % 2, 5 % -3, 5.5 % -2)
+print(("0x10" .. 0.1) * 1, "0x1p4" + 0, " 10 " * 2, "1e2" + 0)
+print(pcall(function() return "abc" + 1 end))
+print(pcall(function() local s = "abc"; return s * 2 end))
+print(math.fmod(-5.5, 2), math.fmod(5, 0), 5 % 0, -5 % 0, 0 % 0)

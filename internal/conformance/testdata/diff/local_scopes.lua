@@ -1,0 +1,6 @@
+print(pcall(function() local p; do local a end; local c; return p .. c end))
+print(pcall(function() local p; do local a end; local c; return c.x end))
+print(pcall(function() local a, b = nil, {} return a .. b end))
+print(pcall(function() local a, b = nil, {} return a.x end))
+print(pcall(function(x, y) return x + y end, 1))
+print(pcall(function() for i = 1, 2 do end local q; return q.z end))
