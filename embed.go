@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,45 +14,29 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// ErrOnLoop is returned by the blocking methods (Call, Serve, Stats from
-// another goroutine) when they are called on the loop goroutine, where
+// ErrOnLoop is returned by Call when it is called from inside the runtime
+// (a Go function that Lua called, or a function given to Post), where
 // waiting for the loop would deadlock.
 var ErrOnLoop = errors.New("copaslua: called on the loop goroutine")
 
 // ErrClosed is returned by calls made after the Runtime was closed.
 var ErrClosed = errors.New("copaslua: runtime closed")
 
-// loopID returns the id of the calling goroutine.
-func goid() uint64 {
-	var buf [32]byte
-	n := runtime.Stack(buf[:], false)
-	// "goroutine 123 [running]:..."
-	b := buf[len("goroutine "):n]
-	for i, c := range b {
-		if c == ' ' {
-			id, _ := strconv.ParseUint(string(b[:i]), 10, 64)
-			return id
-		}
-	}
-	return 0
-}
-
 // embedState is the part of a Runtime other goroutines may touch.
 type embedState struct {
-	owner  atomic.Uint64 // goroutine that created the runtime / runs Run
-	closed atomic.Bool
-	keep   atomic.Int64 // KeepAlive holds
+	exec    sync.Mutex   // held by the goroutine inside the runtime (enter)
+	depth   atomic.Int32 // enter calls in progress
+	slot    int          // trampoline of this runtime (owner.go), -1: none
+	closing atomic.Bool  // Close was called
+	closed  atomic.Bool  // the state is released
+	keep    atomic.Int64 // KeepAlive holds
+	running atomic.Bool  // Run is driving the loop
 }
-
-func (r *Runtime) onLoop() bool { return goid() == r.emb.owner.Load() }
 
 // postWait runs fn on the loop and waits for it, or for ctx. The loop must
 // be driven (Run) by its goroutine.
 func (r *Runtime) postWait(ctx context.Context, fn func()) error {
-	if r.onLoop() {
-		return ErrOnLoop
-	}
-	if r.emb.closed.Load() {
+	if r.emb.closing.Load() {
 		return ErrClosed
 	}
 	done := make(chan struct{})
@@ -70,9 +52,27 @@ func (r *Runtime) postWait(ctx context.Context, fn func()) error {
 	}
 }
 
+// direct runs fn on the calling goroutine if it is inside the runtime or
+// the runtime is idle (nothing inside it: exec is free), and reports
+// whether it did. Otherwise the loop goroutine is busy and fn must be
+// posted.
+func (r *Runtime) direct(fn func()) bool {
+	if r.inEntry() {
+		fn()
+		return true
+	}
+	if !r.emb.exec.TryLock() {
+		return false
+	}
+	r.emb.exec.Unlock()
+	ran := false
+	r.enter(func() { ran = true; fn() })
+	return ran
+}
+
 // copasModule returns the loaded copas module table, or nil.
 func (r *Runtime) copasModule() *lua.LTable {
-	loaded, _ := r.L.GetField(r.L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
+	loaded, _ := r.st.GetField(r.st.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
 	if loaded == nil {
 		return nil
 	}
@@ -87,7 +87,7 @@ func (r *Runtime) callCopas(name string) (lua.LValue, bool) {
 	if c == nil {
 		return lua.LNil, false
 	}
-	fn := r.L.GetField(c, name)
+	fn := r.st.GetField(c, name)
 	if fn == lua.LNil {
 		return lua.LNil, false
 	}
@@ -118,26 +118,91 @@ func (r *Runtime) finished() bool {
 // Run drives the event loop until nothing is left to do (as copas.loop
 // decides) or ctx is done. On cancellation it asks Copas threads to stop
 // (copas.exit(), so copas.exiting() and copas.waitforexit() see it), keeps
-// running them for the grace period (WithGracePeriod, default 5 s), then
-// closes what is left (copas.cancelall(): servers closed, threads
-// dropped, their sockets' waits ended) and returns ctx.Err(). Run must be
-// called on the goroutine that owns the runtime; Call, Serve and Post from
-// other goroutines are served while it runs.
+// running them for the grace period (WithGracePeriod, default 5 s) counted
+// from the cancellation, then closes what is left (copas.cancelall():
+// servers closed, threads dropped, their sockets' waits ended) and returns
+// ctx.Err(). A thread that is still running Lua code when the grace period
+// ends (one spinning in `while true do end` never yields) gets the Lua
+// error "interrupted: shutting down" at its next jump or call and ends.
+// If Close is called meanwhile, Run stops at once the same way and
+// returns ErrClosed. Loop goroutine only; Call, Serve, Stats, Post and
+// Close from other goroutines are served while it runs.
 func (r *Runtime) Run(ctx context.Context) error {
-	r.emb.owner.Store(goid())
-	stop := context.AfterFunc(ctx, r.loop.Wake)
-	defer stop()
+	if r.emb.closing.Load() {
+		return ErrClosed
+	}
+	var err error
+	r.enter(func() { err = r.run(ctx) })
+	if err == nil && r.emb.closing.Load() {
+		err = ErrClosed
+	}
+	return err
+}
+
+// graceWatch is Run's cancellation watchdog: when ctx ends it wakes the
+// loop and, a grace period later, stops whatever task still runs (the
+// loop goroutine may be stuck in one and never see ctx).
+type graceWatch struct {
+	at    atomic.Int64 // UnixNano of the cancellation, 0 before
+	mu    sync.Mutex
+	timer *time.Timer
+	stop  func() bool
+}
+
+func (r *Runtime) watchCancel(ctx context.Context) *graceWatch {
+	w := &graceWatch{}
+	w.stop = context.AfterFunc(ctx, func() {
+		w.at.Store(time.Now().UnixNano())
+		r.loop.Wake()
+		w.mu.Lock()
+		w.timer = time.AfterFunc(r.cfg.grace, func() { r.loop.StopTasks(errShutdownMsg) })
+		w.mu.Unlock()
+	})
+	return w
+}
+
+// end stops the watchdog; afterwards it touches the loop no more.
+func (w *graceWatch) end() {
+	w.stop()
+	w.mu.Lock()
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.mu.Unlock()
+}
+
+const errShutdownMsg = "interrupted: shutting down"
+
+func (r *Runtime) run(ctx context.Context) error {
+	w := r.watchCancel(ctx)
+	defer func() {
+		w.end()
+		r.loop.ClearInterrupt()
+	}()
+	r.emb.running.Store(true)
+	defer r.emb.running.Store(false)
 	r.setRunning(true)
 	defer r.setRunning(false)
-	for !r.finished() {
+	for {
+		if r.emb.closing.Load() {
+			r.loop.ClearInterrupt()
+			r.closeAll(errClosedMsg)
+			return ErrClosed
+		}
 		if ctx.Err() != nil {
-			return r.shutdown(ctx.Err())
+			start := time.Now()
+			if at := w.at.Load(); at != 0 {
+				start = time.Unix(0, at)
+			}
+			return r.shutdown(ctx.Err(), start.Add(r.cfg.grace))
+		}
+		if r.finished() {
+			return nil
 		}
 		r.loop.Hold() // keep Step waiting for Post/Wake from other goroutines
 		r.loop.Step(-1)
 		r.loop.Release()
 	}
-	return ctx.Err()
 }
 
 func (r *Runtime) setRunning(on bool) {
@@ -147,33 +212,45 @@ func (r *Runtime) setRunning(on bool) {
 }
 
 // shutdown is Run's cancellation path.
-func (r *Runtime) shutdown(cause error) error {
+func (r *Runtime) shutdown(cause error, deadline time.Time) error {
 	r.logf("shutting down: %v", cause)
 	r.callCopas("exit")
-	deadline := time.Now().Add(r.cfg.grace)
-	for !r.finished() && time.Now().Before(deadline) {
+	for !r.finished() && time.Now().Before(deadline) && !r.emb.closing.Load() {
 		r.loop.Step(time.Until(deadline))
 	}
 	if !r.finished() {
 		r.logf("grace period over, closing what is left")
-		r.callCopas("cancelall")
-		r.loop.EachTask(func(t *scheduler.Task) { t.Kill() })
-		r.loop.DropDetached()
-		// let closed sockets' helper goroutines report back
-		for i := 0; i < 100 && r.loop.Inflight() > 0; i++ {
-			r.loop.Step(10 * time.Millisecond)
-		}
+		r.closeAll(errShutdownMsg)
 	}
 	return cause
+}
+
+// closeAll ends every thread: Copas' servers and threads
+// (copas.cancelall), then the loop's tasks, and waits briefly for closed
+// sockets' helper goroutines. Tasks resumed meanwhile are interrupted
+// with msg.
+func (r *Runtime) closeAll(msg string) {
+	r.loop.StopTasks(msg)
+	r.callCopas("cancelall")
+	r.loop.EachTask(func(t *scheduler.Task) { t.Kill() })
+	r.loop.DropDetached()
+	// let closed sockets' helper goroutines report back
+	for i := 0; i < 100 && r.loop.Inflight() > 0; i++ {
+		r.loop.Step(10 * time.Millisecond)
+	}
 }
 
 // Call runs fn(args...) as a thread of the loop (it may do socket I/O,
 // pause, use Copas) and returns its results converted to Go values (see
 // ToGo). fn is a *lua.LFunction or the name of a global function; args
-// are converted with ToLua. Safe to call from any goroutine except the
-// loop's (ErrOnLoop); the loop must be running (Run) for Call to finish.
-// If ctx ends first, the thread is stopped and ctx.Err() returned. A Lua
-// error is returned as *LuaError.
+// are converted with ToLua. Safe from any goroutine, but not from inside
+// the runtime (a Go function Lua called, a Post function: ErrOnLoop); the
+// loop must be running (Run) for Call to finish, so on the loop goroutine
+// outside Run it waits for ctx. If ctx ends first, ctx.Err() is returned
+// and the thread is stopped: killed if it waits, interrupted if it is
+// running Lua code (it raises "interrupted: ..." at its next jump or call
+// and ends). A Lua error is returned as *Error with the thread's
+// traceback.
 func (r *Runtime) Call(ctx context.Context, fn any, args ...any) ([]any, error) {
 	type result struct {
 		vals []any
@@ -181,6 +258,9 @@ func (r *Runtime) Call(ctx context.Context, fn any, args ...any) ([]any, error) 
 	}
 	res := make(chan result, 1)
 	var task atomic.Pointer[scheduler.Task]
+	if r.inEntry() {
+		return nil, ErrOnLoop
+	}
 	err := r.postWait(ctx, func() {
 		f, err := r.resolve(fn)
 		if err != nil {
@@ -189,12 +269,12 @@ func (r *Runtime) Call(ctx context.Context, fn any, args ...any) ([]any, error) 
 		}
 		largs := make([]lua.LValue, len(args))
 		for i, a := range args {
-			largs[i] = ToLua(r.L, a)
+			largs[i] = ToLua(r.st, a)
 		}
 		t := r.loop.Spawn(f, largs...)
 		t.OnExit = func(_ *scheduler.Task, err error, rets []lua.LValue) {
 			if err != nil {
-				res <- result{err: &LuaError{Value: ToGo(scheduler.ErrorValue(err)), msg: err.Error()}}
+				res <- result{err: r.taskError(t, err)}
 				return
 			}
 			out := make([]any, len(rets))
@@ -213,6 +293,8 @@ func (r *Runtime) Call(ctx context.Context, fn any, args ...any) ([]any, error) 
 		return r.vals, r.err
 	case <-ctx.Done():
 		if t := task.Load(); t != nil {
+			// Running Lua that never yields would never see the post.
+			t.Interrupt("interrupted: " + ctx.Err().Error())
 			r.loop.Post(func() { t.Kill() })
 		}
 		return nil, ctx.Err()
@@ -234,21 +316,12 @@ func (r *Runtime) KeepAlive() (release func()) {
 	}
 }
 
-// LuaError is a Lua error raised by a function run with Call.
-type LuaError struct {
-	Value any // the error value, converted with ToGo
-	msg   string
-}
-
-// Error returns the Lua error message. Safe from any goroutine.
-func (e *LuaError) Error() string { return e.msg }
-
 func (r *Runtime) resolve(fn any) (*lua.LFunction, error) {
 	switch f := fn.(type) {
 	case *lua.LFunction:
 		return f, nil
 	case string:
-		if lf, ok := r.L.GetGlobal(f).(*lua.LFunction); ok {
+		if lf, ok := r.st.GetGlobal(f).(*lua.LFunction); ok {
 			return lf, nil
 		}
 		return nil, fmt.Errorf("copaslua: no global function %q", f)
@@ -262,16 +335,20 @@ func (r *Runtime) resolve(fn any) (*lua.LFunction, error) {
 // of a global function. Serve returns once the listener is registered;
 // connections are then accepted on a helper goroutine until ctx is done or
 // ln fails, and ln is closed at the end. While it serves, Run keeps
-// running. Only TCP listeners are supported. Call it on the loop
-// goroutine (typically before Run) or from any other goroutine while Run
-// is running.
+// running. Only TCP listeners are supported. Safe from any goroutine:
+// while the runtime is idle (typically before Run) or from inside it, it
+// registers on the calling goroutine; while Run runs, the loop registers
+// it (ctx bounds the wait).
 func (r *Runtime) Serve(ctx context.Context, ln net.Listener, handler any) error {
+	if r.emb.closing.Load() {
+		return ErrClosed
+	}
 	var regErr error
 	register := func() { regErr = r.serveOnLoop(ctx, ln, handler) }
-	if r.onLoop() {
-		register()
-	} else if err := r.postWait(ctx, register); err != nil {
-		return err
+	if !r.direct(register) {
+		if err := r.postWait(ctx, register); err != nil {
+			return err
+		}
 	}
 	return regErr
 }
@@ -294,7 +371,7 @@ func (r *Runtime) serveOnLoop(ctx context.Context, ln net.Listener, handler any)
 	if err != nil {
 		return err
 	}
-	fn, err := r.L.LoadString(serveGlue)
+	fn, err := r.st.LoadString(serveGlue)
 	if err != nil {
 		return err
 	}
@@ -314,13 +391,13 @@ func (r *Runtime) serveOnLoop(ctx context.Context, ln net.Listener, handler any)
 					<-sem
 				}
 			}
-			skt, err := socket.Adopt(r.L, conn)
+			skt, err := socket.Adopt(r.st, conn)
 			if err != nil {
 				r.logf("serve: %v", err)
 				release()
 				return
 			}
-			done := r.L.NewFunction(func(*lua.LState) int { release(); return 0 })
+			done := r.st.NewFunction(func(*lua.LState) int { release(); return 0 })
 			if _, e, ok := r.loop.ProtectedCall(spawn, h, skt, done); !ok {
 				r.logf("serve: %v", e)
 			}
@@ -365,9 +442,10 @@ type Stats struct {
 	Tasks    int  // live threads of the loop
 }
 
-// Stats returns the current counters. Safe from any goroutine: on the
-// loop goroutine it reads them directly, elsewhere it asks the running
-// loop and waits (ctx bounds the wait).
+// Stats returns the current counters. Safe from any goroutine: while the
+// runtime is idle, or from inside it, it reads them on the calling
+// goroutine; while Run runs it asks the loop and waits (ctx bounds the
+// wait).
 func (r *Runtime) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
 	read := func() {
@@ -388,8 +466,10 @@ func (r *Runtime) Stats(ctx context.Context) (Stats, error) {
 		s.Read = r.loop.Parked()
 		s.Timer = r.loop.Timers()
 	}
-	if r.onLoop() {
-		read()
+	if r.emb.closing.Load() {
+		return s, ErrClosed
+	}
+	if r.direct(read) {
 		return s, nil
 	}
 	err := r.postWait(ctx, read)
@@ -401,13 +481,13 @@ func (r *Runtime) Stats(ctx context.Context) (Stats, error) {
 // wait should park the calling thread with the scheduler (see
 // scheduler.Loop.Yield) rather than block.
 func (r *Runtime) SetGlobal(name string, fn lua.LGFunction) {
-	r.L.SetGlobal(name, r.L.NewFunction(fn))
+	r.st.SetGlobal(name, r.st.NewFunction(fn))
 }
 
 // PreloadModule registers a Go module loader under name, so scripts can
 // require it. Loop goroutine only.
 func (r *Runtime) PreloadModule(name string, loader lua.LGFunction) {
-	r.L.PreloadModule(name, loader)
+	r.st.PreloadModule(name, loader)
 }
 
 func (r *Runtime) logf(format string, args ...any) {

@@ -124,7 +124,7 @@ func TestCallConcurrent(t *testing.T) {
 			rt.Post(func(L *lua.LState) { L.SetGlobal("touched", lua.LTrue); posted.Done() })
 		}()
 	}
-	var lerr *copaslua.LuaError
+	var lerr *copaslua.Error
 	go func() {
 		wg.Wait()
 		posted.Wait()

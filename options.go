@@ -24,6 +24,7 @@ type config struct {
 	grace    time.Duration
 	logger   *slog.Logger
 	memLimit int64
+	budget   time.Duration
 }
 
 func defaultConfig() config { return config{grace: 5 * time.Second} }
@@ -78,11 +79,25 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // to every Runtime and all Go code in the process.
 func WithMemoryLimit(bytes int64) Option { return func(c *config) { c.memLimit = bytes } }
 
+// WithThreadBudget limits how long a Copas thread (any task of the loop:
+// addthread, handlers, Call) may run Lua code without yielding: when one
+// has run for d since it was last resumed, it gets the Lua error "thread
+// exceeded its CPU budget without yielding" at its next jump or call,
+// and again at every one until it ends, so a pcall inside it cannot
+// absorb the error; the thread ends with it (reported as any thread
+// error) and the other threads go on. The time is wall-clock time of the
+// loop goroutine while the thread runs, so a loaded machine reaches it
+// sooner; Go functions called from Lua are not interrupted while they
+// run. Lua run on the main thread (DoString, the main chunk) is not
+// limited. Zero, the default, means no limit.
+func WithThreadBudget(d time.Duration) Option { return func(c *config) { c.budget = d } }
+
 func (r *Runtime) applyConfig() {
-	L, c := r.L, r.cfg
+	L, c := r.st, r.cfg
 	if c.memLimit > 0 {
 		debug.SetMemoryLimit(c.memLimit)
 	}
+	r.loop.SetBudget(c.budget)
 	if c.stdout != nil {
 		redirectStdout(L, c.stdout)
 	}
@@ -103,7 +118,7 @@ func (r *Runtime) applyConfig() {
 // installErrorReporter makes Copas' default error handler report through
 // the logger (or the stderr writer) once copas is loaded.
 func (r *Runtime) installErrorReporter() {
-	L := r.L
+	L := r.st
 	report := L.NewFunction(func(L *lua.LState) int {
 		msg := L.ToStringMeta(L.Get(1)).String()
 		if r.cfg.logger != nil {

@@ -810,7 +810,7 @@ func (f *fileRun) settle(r *Result, s *step, rets []lua.LValue) {
 func (f *fileRun) loadError(err error) []lua.LValue {
 	val := lua.LValue(lua.LString(err.Error()))
 	var stack string
-	if ae, ok := err.(*lua.ApiError); ok {
+	if ae := (*lua.ApiError)(nil); errors.As(err, &ae) {
 		var pe *parse.Error
 		if errors.As(ae.Cause, &pe) {
 			msg := pe.Message
