@@ -501,11 +501,15 @@ function copas.handler(handler, sslparams)
     if p.sni then skt:sni(p.sni.names, p.sni.strict) end
     if p.wrap then
       -- Unlike Copas 4.11, never hand the handler a connection whose
-      -- handshake timed out (it would run on a half-open TLS socket).
-      local ok, err = skt:dohandshake(p.wrap)
-      if not ok then
+      -- handshake failed or timed out (it would run on a half-open TLS
+      -- socket), and report a failed handshake as one log line per peer
+      -- and minute instead of an error traceback per connection.
+      skt.socket = ssl_wrap(skt.socket, p.wrap)
+      require("copaslua.tls").logfailures(skt.socket)
+      local ok, res, err = pcall(skt.dohandshake, skt, p.wrap)
+      if not (ok and res) then
         skt:close()
-        return nil, err
+        return nil, ok and err or res
       end
     end
     return handler(skt, ...)
