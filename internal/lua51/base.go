@@ -166,7 +166,7 @@ func baseError(L *lua.LState) int {
 	if msg, ok := obj.(lua.LString); ok && level > 0 {
 		// pcall's worker frames stand in for Lua 5.1's C function pcall,
 		// which has no position.
-		if w := L.Where(level); w != "" && !strings.Contains(w, shimChunk) {
+		if w := luaWhere(L, level); w != "" {
 			obj = lua.LString(w + " " + string(msg))
 		}
 	}

@@ -510,3 +510,43 @@ func shapingPcall(L *lua.LState) lua.LGFunction {
 		return L.GetTop()
 	}
 }
+
+// luaWhere is luaL_where(L, level) as a Lua 5.1 program sees its stack:
+// the frames of the yield-safe pcall (shim frames, and the worker
+// coroutine it runs the function on) are one C function in the caller's
+// thread, with no position. Level 0 is the running function.
+func luaWhere(L *lua.LState, level int) string {
+	var frames []*frameMirror // nil entry: a shim (C) frame
+	th := L
+	for th != nil && len(frames) <= level {
+		f := currentFrame(th)
+		if f == nil {
+			break
+		}
+		bottomShim := false
+		for ; f != nil; f = f.Parent {
+			// A Go function the shim calls for its own work (resume)
+			// belongs to the same C frame; level 0 is the caller's own.
+			helper := f.Fn.IsG && len(frames) > 0 && f.Parent != nil && isShim(f.Parent.Fn)
+			if isShim(f.Fn) || helper {
+				if n := len(frames); n == 0 || frames[n-1] != nil {
+					frames = append(frames, nil)
+				}
+				bottomShim = true
+				continue
+			}
+			frames = append(frames, f)
+			bottomShim = false
+		}
+		// A pcall worker's stack starts in the shim; its caller is the
+		// thread that resumed it.
+		if !bottomShim {
+			break
+		}
+		th = th.Parent
+	}
+	if level >= len(frames) || frames[level] == nil || frames[level].Fn.IsG {
+		return ""
+	}
+	return where(frames[level])
+}
