@@ -605,7 +605,8 @@ func strGsub(L *lua.LState) int {
 	src := checkString(L, 1)
 	p := cutNUL(checkString(L, 2))
 	repl := L.Get(3)
-	maxN := optInt(L, 4, len(src)+1)
+	// luaL_optint: a C int, so 2^32+1 is 1.
+	maxN := int(int32(optInt(L, 4, len(src)+1)))
 	var replStr string
 	switch r := repl.(type) {
 	case lua.LString:

@@ -200,7 +200,7 @@ var patternCases = []string{
 	`S("a", "a", true, "x")`, `S("abc", "(", "")`, `S("abc", "[", "")`, `S("abc", "%", "")`,
 	`S("abc", "(a", "")`, `S("abc", "(a", "%1")`, `S("abc", "a)", "")`, `S("hello", "l+", "L")`,
 	`S("hello", "l*", "L")`, `S("hello", "l-", "L")`, `S("hello", "l?", "L")`, `S("x = 1, y = 2", "(%w+) = (%w+)", "%2 = %1")`,
-	`S("abc", "%w", "%1%1")`, `S(string.rep("ab", 10), "b", "c", 5)`, `S("abc", ".", "%9")`,
+	`S("aaa", "a", "b", 2^32 + 1)`, `S("aaa", "a", "b", 2^31)`, `F("aaa", "a", 2^32 + 2)`, `S("abc", "%w", "%1%1")`, `S(string.rep("ab", 10), "b", "c", 5)`, `S("abc", ".", "%9")`,
 	// gsub: tables and functions
 	`S("hello world", "%w+", tbl)`, `S("hello x", "%w+", tbl)`, `S("a b", "%w", tbl)`,
 	`S("1 2", "%d", tbl)`, `S("abc", "%w+", lazy)`, `S("abc", "(b)(c)", lazy)`, `S("abc", "()b", lazy)`,
