@@ -31,9 +31,11 @@
 //     strtoul's for other bases (str2number.go).
 //   - string.format is Lua 5.1's, conversion by conversion, with its
 //     errors (strformat.go); gopher-lua hands the format to Go's fmt.
-//   - string.match and string.find return nil when nothing matches (not
-//     nothing); gsub takes a number as replacement; string.byte's end
-//     defaults to its start; string.char checks byte values; select and
+//   - Pattern matching (lstrlib.go): string.find, match, gmatch, gfind and
+//     gsub are Lua 5.1's, with its results (one nil for no match, init
+//     clamped), replacement rules and error texts, and bounded work
+//     ("pattern too complex" instead of a hang); gopher-lua's pm package
+//     differs. string.byte's end defaults to its start; string.char checks byte values; select and
 //     table.insert take numeric strings; setmetatable checks its first
 //     argument; math.huge is inf; math.random checks its interval and has
 //     a generator per state (gopher-lua reseeds Go's global one).
@@ -43,6 +45,15 @@
 //     errno.
 //   - tostring returns whatever __tostring returns; print rejects a
 //     non-string.
+//   - The VM (vmconcat.go, vmarith.go, vmlen.go): `..` formats numbers as
+//     "%.14g" and calls __concat as luaV_concat does; arithmetic converts
+//     strings as tonumber and % is a - floor(a/b)*b; # ignores a table's
+//     __len. gopher-lua's instruction table is reached with go:linkname
+//     and patched once per process after its layout is checked.
+//   - table.maxn counts non-integer keys; debug.getinfo describes Go
+//     functions as Lua 5.1 describes C functions ("C", "[C]").
+//   - error levels and positions treat the yield-safe pcall as the single
+//     C function it stands for.
 //   - Error messages read as Lua 5.1's (errmsg.go): "bad argument #1 to
 //     'rep' (string expected, got no value)", no position when the function
 //     was called from pcall, "calling 'x' on bad self", and the variable in

@@ -298,6 +298,17 @@ func debugGetinfo(orig lua.LGFunction) lua.LGFunction {
 		n := orig(L)
 		if n == 1 {
 			if info, ok := L.Get(-1).(*lua.LTable); ok {
+				if info.RawGetString("what") == lua.LString("G") {
+					// Go functions are what Lua 5.1 calls C functions.
+					info.RawSetString("what", lua.LString("C"))
+					info.RawSetString("source", lua.LString("=[C]"))
+					info.RawSetString("short_src", lua.LString("[C]"))
+					info.RawSetString("linedefined", lua.LNumber(-1))
+					info.RawSetString("lastlinedefined", lua.LNumber(-1))
+				}
+				if info.RawGetString("func") != lua.LNil && info.RawGetString("namewhat") == lua.LNil {
+					info.RawSetString("namewhat", lua.LString(""))
+				}
 				if id, ok := info.RawGetString("source").(lua.LString); ok {
 					if info.RawGetString("short_src") == lua.LNil {
 						info.RawSetString("short_src", id)

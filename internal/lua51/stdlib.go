@@ -22,11 +22,10 @@ import (
 // where Lua 5.1 uses "%.14g" (string.len(1/3) is 15, not 18).
 var argKinds = map[string]map[string]string{
 	"string": {
-		"byte": "snn", "char": "n*", "find": "ssn", "gmatch": "ss",
-		"gsub": "ss.n", "len": "s", "lower": "s", "match": "ssn",
+		"byte": "snn", "char": "n*", "len": "s", "lower": "s",
 		"rep": "sn", "reverse": "s", "sub": "snn", "upper": "s",
 	},
-	"table": {"remove": ".n", "maxn": ".", "getn": "."},
+	"table": {"remove": ".n", "getn": "."},
 	"math": {
 		"abs": "n", "acos": "n", "asin": "n", "atan": "n", "atan2": "nn",
 		"ceil": "n", "cos": "n", "cosh": "n", "deg": "n", "exp": "n",
@@ -93,29 +92,6 @@ func patchLibrary(L *lua.LState) {
 		}
 	}
 	str := L.GetGlobal("string").(*lua.LTable)
-	// No match is one nil in Lua 5.1; gopher-lua returns nothing, which
-	// breaks tonumber(s:match(p)).
-	for _, name := range []string{"match", "find"} {
-		f := str.RawGetString(name).(*lua.LFunction)
-		orig := f.GFunction
-		str.RawSetString(name, rewrapG(L, f, func(L *lua.LState) int {
-			if n := orig(L); n > 0 {
-				return n
-			}
-			L.Push(lua.LNil)
-			return 1
-		}))
-	}
-	// A number as gsub's replacement is its string.
-	gsubFn := str.RawGetString("gsub").(*lua.LFunction)
-	gsub := gsubFn.GFunction
-	str.RawSetString("gsub", rewrapG(L, gsubFn, func(L *lua.LState) int {
-		if n, ok := L.Get(3).(lua.LNumber); ok {
-			L.Replace(3, lua.LString(formatNumber(n)))
-		}
-		return gsub(L)
-	}))
-	str.RawSetString("gfind", str.RawGetString("gmatch"))
 	str.RawSetString("char", L.NewFunction(stringChar))
 	str.RawSetString("byte", L.NewFunction(stringByte))
 	L.SetGlobal("select", L.NewFunction(baseSelect))
@@ -182,6 +158,7 @@ func patchLibrary(L *lua.LState) {
 
 	tbl := L.GetGlobal("table").(*lua.LTable)
 	tbl.RawSetString("insert", L.NewFunction(tableInsert))
+	tbl.RawSetString("maxn", L.NewFunction(tableMaxn))
 	tbl.RawSetString("foreach", L.NewFunction(tableForeach))
 	tbl.RawSetString("foreachi", L.NewFunction(tableForeachi))
 	tbl.RawSetString("setn", L.NewFunction(func(L *lua.LState) int {
@@ -568,4 +545,18 @@ func nanAsC(orig lua.LGFunction) lua.LGFunction {
 		}
 		return n
 	}
+}
+
+// tableMaxn is table.maxn: the largest positive numeric key, integer or
+// not (gopher-lua looks at integer keys only).
+func tableMaxn(L *lua.LState) int {
+	t := L.CheckTable(1)
+	max := 0.0
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		if n, ok := k.(lua.LNumber); ok && float64(n) > max {
+			max = float64(n)
+		}
+	}
+	L.Push(lua.LNumber(max))
+	return 1
 }
