@@ -3,6 +3,7 @@ package copaslua
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"runtime/debug"
 	"strings"
@@ -25,6 +26,9 @@ type config struct {
 	logger   *slog.Logger
 	memLimit int64
 	budget   time.Duration
+	fsys     fs.FS
+	getenv   func(string) (string, bool)
+	stdin    io.Reader
 }
 
 func defaultConfig() config { return config{grace: 5 * time.Second} }
@@ -47,16 +51,26 @@ func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
 // w is written from the loop goroutine only.
 func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
 
-// WithSandbox removes what lets a script reach beyond its sockets: running
-// programs (os.execute, io.popen), changing files (io.open for writing,
-// io.output to a file name, os.remove, os.rename, os.tmpname), leaving the
-// process (os.exit), the debug library, and package.loadlib. Reading
-// files and requiring Lua modules stay allowed.
+// WithSandbox confines a script to its own runtime (the threat model is
+// in the README, "Sandbox"): no programs (os.execute, io.popen), no file
+// writes, removals, renames or temporary files, no process-wide changes
+// (os.setenv and os.setlocale are gone, os.exit refused, the standard
+// streams cannot be closed), no descriptor adoption (sock:setfd), no C
+// modules (package.loadlib returns nil, "absent"), no debug library, no
+// gopher-lua channel library. Files are read only through WithFS (io.open
+// read-only, io.lines, io.input, dofile, loadfile, require's Lua
+// searcher), none by default; os.getenv reads only what WithEnv or
+// WithGetenv allows, nothing by default; io.stdin reads WithStdin's
+// reader, nothing by default; ssl parameters naming files (certificate,
+// key, cafile, capath, dhparam) are refused. Sockets stay available
+// (restrict modules with WithModules).
 func WithSandbox() Option { return func(c *config) { c.sandbox = true } }
 
-// WithModules allows require to load only the named built-in modules
-// (e.g. "socket", "copas", "ltn12"; a submodule needs its own name, e.g.
-// "copas.lock"), and no Lua files from package.path.
+// WithModules allows require to load only the named built-in modules and
+// the built-in modules they depend on (e.g. "copas" brings socket,
+// socket.core and coxpcall; a submodule needs its own name, e.g.
+// "copas.lock"), and no Lua files from package.path (under WithSandbox
+// with WithFS, Lua files of the FS stay loadable).
 func WithModules(names ...string) Option {
 	return func(c *config) { c.modules = append([]string{}, names...) }
 }
@@ -75,8 +89,15 @@ func WithGracePeriod(d time.Duration) Option { return func(c *config) { c.grace 
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithMemoryLimit sets the Go runtime's soft memory limit
-// (runtime/debug.SetMemoryLimit). The limit is process-wide: it applies
-// to every Runtime and all Go code in the process.
+// (runtime/debug.SetMemoryLimit). It is a garbage-collection target, not
+// a cap: the collector works harder as the process nears it, but an
+// allocation beyond it still succeeds. It is process-wide (every Runtime
+// and all Go code of the process). What bounds a script's memory is the
+// runtime's own size checks on allocations whose size comes from Lua
+// (string.rep and file reads are capped at 1 GiB, unpack at 2^20 values,
+// socket receives as LuaSocket's): past them the script gets the Lua
+// error "not enough memory" instead of the process aborting. Strings and
+// tables grown step by step are not counted per runtime.
 func WithMemoryLimit(bytes int64) Option { return func(c *config) { c.memLimit = bytes } }
 
 // WithThreadBudget limits how long a Copas thread (any task of the loop:
@@ -98,17 +119,32 @@ func (r *Runtime) applyConfig() {
 		debug.SetMemoryLimit(c.memLimit)
 	}
 	r.loop.SetBudget(c.budget)
+	boundReads(L)
 	if c.stdout != nil {
 		redirectStdout(L, c.stdout)
 	}
 	if c.stderr != nil {
 		redirectStderr(L, c.stderr)
 	}
+	if c.getenv != nil || c.sandbox {
+		get := c.getenv
+		L.GetGlobal("os").(*lua.LTable).RawSetString("getenv", L.NewFunction(func(L *lua.LState) int {
+			name := L.CheckString(1)
+			if get != nil {
+				if v, ok := get(name); ok {
+					L.Push(lua.LString(v))
+					return 1
+				}
+			}
+			L.Push(lua.LNil)
+			return 1
+		}))
+	}
 	if c.sandbox {
-		sandbox(L)
+		r.sandbox()
 	}
 	if c.modules != nil {
-		allowModules(L, c.modules)
+		allowModules(L, withDeps(c.modules), c.sandbox && c.fsys != nil)
 	}
 	if c.logger != nil || c.stderr != nil {
 		r.installErrorReporter()
@@ -243,49 +279,7 @@ func newWriterFile(L *lua.LState, w io.Writer) *lua.LUserData {
 	return ud
 }
 
-func sandbox(L *lua.LState) {
-	deny := func(name string) *lua.LFunction {
-		return L.NewFunction(func(L *lua.LState) int {
-			L.RaiseError("%s is not available in the sandbox", name)
-			return 0
-		})
-	}
-	ost := L.GetGlobal("os").(*lua.LTable)
-	for _, n := range []string{"execute", "remove", "rename", "tmpname", "exit"} {
-		ost.RawSetString(n, deny("os."+n))
-	}
-	iot := L.GetGlobal("io").(*lua.LTable)
-	iot.RawSetString("popen", deny("io.popen"))
-	origOpen := iot.RawGetString("open").(*lua.LFunction)
-	iot.RawSetString("open", L.NewFunction(func(L *lua.LState) int {
-		mode := L.OptString(2, "r")
-		if strings.ContainsAny(mode, "wa+") {
-			L.Push(lua.LNil)
-			L.Push(lua.LString(L.CheckString(1) + ": writing files is not available in the sandbox"))
-			return 2
-		}
-		return origOpen.GFunction(L)
-	}))
-	origOutput := iot.RawGetString("output")
-	iot.RawSetString("output", L.NewFunction(func(L *lua.LState) int {
-		if _, isName := L.Get(1).(lua.LString); isName {
-			L.RaiseError("io.output to a file is not available in the sandbox")
-		}
-		L.Push(origOutput)
-		L.Insert(L.Get(-1), 1)
-		L.Pop(1)
-		L.Call(L.GetTop()-1, 1)
-		return 1
-	}))
-	L.SetGlobal("debug", lua.LNil)
-	pkg := L.GetGlobal("package").(*lua.LTable)
-	pkg.RawSetString("loadlib", deny("package.loadlib"))
-	if loaded, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable); ok {
-		loaded.RawSetString("debug", lua.LNil)
-	}
-}
-
-func allowModules(L *lua.LState, names []string) {
+func allowModules(L *lua.LState, names []string, keepFS bool) {
 	allow := map[string]bool{}
 	for _, n := range names {
 		allow[n] = true
@@ -302,8 +296,9 @@ func allowModules(L *lua.LState, names []string) {
 			pre.RawSet(k, lua.LNil)
 		}
 	}
-	// Only the preload searcher stays: no Lua files from package.path.
-	if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
+	// Only the preload searcher stays: no Lua files from package.path,
+	// except the sandbox's FS searcher.
+	if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok && !keepFS {
 		first := loaders.RawGetInt(1)
 		for i := loaders.Len(); i >= 1; i-- {
 			loaders.RawSetInt(i, lua.LNil)

@@ -216,6 +216,13 @@ func newCore(L *lua.LState, loop *scheduler.Loop) *lua.LTable {
 		L.Push(L.GetField(L.Get(lua.RegistryIndex), "copas-lua.errorreporter"))
 		return 1
 	})
+	// traceback: debug.traceback kept by the runtime before a sandbox
+	// could remove it (registry "copas-lua.traceback"), else the global.
+	if tb, ok := L.GetField(L.Get(lua.RegistryIndex), "copas-lua.traceback").(*lua.LFunction); ok {
+		mod.RawSetString("traceback", tb)
+	} else if dbg, ok := L.GetGlobal("debug").(*lua.LTable); ok {
+		mod.RawSetString("traceback", dbg.RawGetString("traceback"))
+	}
 	reg("gettime", func(L *lua.LState) int {
 		L.Push(lua.LNumber(float64(time.Now().UnixNano()) / 1e9))
 		return 1

@@ -25,6 +25,10 @@ local co_status = coroutine.status
 local pcall, error, type, tostring, select, setmetatable, getmetatable, rawget =
       pcall, error, type, tostring, select, setmetatable, getmetatable, rawget
 local random, huge = math.random, math.huge
+-- A private reference (core.traceback is debug.traceback as the runtime
+-- installed it): the default error handler works when the embedding
+-- program's sandbox has removed the debug library.
+local traceback = core.traceback or (debug and debug.traceback) or function(msg) return msg end
 
 local UDP_DATAGRAM_MAX = 8192 -- socket._DATAGRAMSIZE
 
@@ -529,9 +533,9 @@ function copas.gettraceback(msg, co, skt)
     m = ("%s (coroutine: %s, socket: %s)"):format(m, co_str, skt_str)
   end
   if type(co) == "thread" then
-    return debug.traceback(co, m)
+    return traceback(co, m)
   end
-  return debug.traceback(m, 2)
+  return traceback(m, 2)
 end
 
 function copas.seterrorhandler(err, default)
@@ -636,7 +640,7 @@ local timeouts = weak("k")
 local function timer_trace(err)
   local t = type(err)
   if t == "string" or t == "number" then
-    return debug.traceback(tostring(err), 2)
+    return traceback(tostring(err), 2)
   end
   return err
 end

@@ -1,0 +1,4 @@
+package copaslua
+
+// MaxRead lets tests lower the read cap (1 GiB) to keep memory small.
+var MaxRead = &maxRead
