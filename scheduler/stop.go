@@ -44,18 +44,33 @@ func (l *Loop) registerStop() {
 }
 
 // check runs inside the VM (internal/interrupt), on the loop goroutine.
+// The yield-safe pcall's own Lua code is never interrupted: Go's
+// ProtectedCall relies on it to catch the error of the function it runs.
 func (l *Loop) check(L *lua.LState) {
 	s := &l.stop
-	if m := s.all.Load(); m != nil {
-		L.RaiseError("%s", *m)
-	}
-	if g := s.reqGen.Load(); g != 0 && g == s.slice.Load() {
-		msg := "interrupted"
-		if m := s.reqMsg.Load(); m != nil {
-			msg = *m
+	msg := s.all.Load()
+	if msg == nil {
+		if g := s.reqGen.Load(); g != 0 && g == s.slice.Load() {
+			if msg = s.reqMsg.Load(); msg == nil {
+				msg = new(string)
+				*msg = "interrupted"
+			}
 		}
-		L.RaiseError("%s", msg)
 	}
+	if msg != nil && !inShim(L) {
+		L.RaiseError("%s", *msg)
+	}
+}
+
+// inShim reports whether L runs a function of shim.lua.
+func inShim(L *lua.LState) bool {
+	dbg, ok := L.GetStack(0)
+	if !ok {
+		return false
+	}
+	f, err := L.GetInfo("f", dbg, lua.LNil)
+	fn, _ := f.(*lua.LFunction)
+	return err == nil && fn != nil && fn.Proto != nil && fn.Proto.SourceName == ShimSource
 }
 
 func (l *Loop) request(gen uint64, msg string) {
