@@ -17,6 +17,7 @@ type Task struct {
 	started bool
 	done    bool
 	parked  bool
+	running bool // being resumed (it, or a task it resumed, runs now)
 	seq     uint64 // bumped each time the task parks or is resumed
 	cancel  func() // cancels the op the task is parked on
 	// cancelled asks the running task to be dropped at its next yield.
@@ -135,6 +136,21 @@ func (t *Task) Done() bool { return t.done }
 
 // Parked reports whether the task waits on an operation.
 func (t *Task) Parked() bool { return t.parked }
+
+// State says what the task is doing, for diagnostics: "running" (it is
+// being resumed now), "parked" (it waits on an operation), "ready" (it
+// waits for its turn to run), or "dead".
+func (t *Task) State() string {
+	switch {
+	case t.done:
+		return "dead"
+	case t.running:
+		return "running"
+	case t.parked:
+		return "parked"
+	}
+	return "ready"
+}
 
 // Wake cancels the operation the task is parked on and resumes it with
 // vals. It reports false if the task was not parked.
@@ -260,7 +276,9 @@ func (l *Loop) resume(t *Task, vals []lua.LValue) {
 	prev := l.current
 	l.current = t
 	l.beginResume(t)
+	t.running = true
 	st, err, rets := l.L.Resume(t.Co, fn, vals...)
+	t.running = false
 	l.endResume(prev)
 	l.current = prev
 	if st == lua.ResumeYield && t.cancelled && !t.done {

@@ -8,6 +8,15 @@
 // statuses. Like lua5.1 it runs the script's main chunk and exits: a server
 // script calls copas.loop() itself.
 //
+// Options of its own, which lua5.1 would refuse, come before the script:
+//
+//	--grace=DURATION   time a stop signal leaves Copas threads (5s)
+//	--log-format=FMT   runtime messages through log/slog: text or json
+//	--pprof=ADDR       serve net/http/pprof and expvar on ADDR
+//
+// Signals are handled as signals.go describes; observe.go covers
+// profiling, stats and the SIGUSR1 thread dump.
+//
 // The control flow mirrors lua.c of Lua 5.1.5 (pmain, collectargs, runargs,
 // handle_script, dotty) so that corner cases behave the same.
 package main
@@ -17,9 +26,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
+	"time"
 
 	copaslua "github.com/copas-lua/copas-lua"
 	lua "github.com/yuin/gopher-lua"
@@ -38,6 +48,40 @@ func main() {
 	os.Exit(run(os.Args))
 }
 
+// options are the command line's own options (the long ones).
+type options struct {
+	grace     time.Duration
+	logFormat string
+	pprof     string
+}
+
+// longOption parses one "--name=value" option into o; false if it is not
+// one of ours or its value is invalid.
+func (o *options) longOption(a string) bool {
+	name, val, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+	if !ok {
+		return false
+	}
+	switch name {
+	case "grace":
+		d, err := time.ParseDuration(val)
+		if err != nil || d < 0 {
+			return false
+		}
+		o.grace = d
+	case "log-format":
+		if val != "text" && val != "json" {
+			return false
+		}
+		o.logFormat = val
+	case "pprof":
+		o.pprof = val
+	default:
+		return false
+	}
+	return true
+}
+
 // cli is one run of the interpreter.
 type cli struct {
 	r *copaslua.Runtime
@@ -49,17 +93,37 @@ type cli struct {
 	stdin, stdout, stderr lua.LValue
 	ioOutput              lua.LValue
 	stdinTTY              bool
+	editor                *lineEditor // nil unless stdin and stdout are terminals
+	logger                *slog.Logger
+	sig                   *signals
 }
 
 // run executes the command line argv (argv[0] is the program) and returns
 // the exit status. It is lua.c's pmain.
 func run(argv []string) int {
-	c := newCLI()
-	defer c.close()
+	var o options
+	if d, ok := os.LookupEnv(pprofEnv); ok {
+		o.pprof = d
+	}
+	script, hasI, hasV, hasE, ok := collectArgsTo(argv, &o)
+	c := newCLI(o)
+	defer func() {
+		c.close()
+		// A graceful stop by a signal ends as death by that signal,
+		// once buffered output is out.
+		if sig := c.sig.exitSignal(); sig != 0 {
+			dieOf(sig)
+		}
+	}()
+	if o.pprof != "" {
+		if err := c.servePprof(o.pprof); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: pprof: %v\n", progname, err)
+			return 1
+		}
+	}
 	if !c.luaInit() {
 		return 1
 	}
-	script, hasI, hasV, hasE, ok := collectArgs(argv)
 	if !ok {
 		usage()
 		return 1
@@ -91,8 +155,9 @@ func run(argv []string) int {
 	return 0
 }
 
-func newCLI() *cli {
-	r := copaslua.New()
+func newCLI(o options) *cli {
+	logger := newLogger(o.logFormat)
+	r := copaslua.New(runtimeOptions(logger, o.grace)...)
 	L := r.State()
 	io := L.GetGlobal("io")
 	c := &cli{
@@ -103,7 +168,16 @@ func newCLI() *cli {
 		stderr:   L.GetField(io, "stderr"),
 		ioOutput: L.GetField(io, "output"),
 		stdinTTY: isTerminal(os.Stdin),
+		logger:   logger,
 	}
+	if logger != nil {
+		r.Loop().Notice = func(msg string) { logger.Warn(msg) }
+	}
+	grace := o.grace
+	if grace <= 0 {
+		grace = defaultGrace
+	}
+	c.sig = installSignals(c, grace)
 	// gopher-lua's os.exit calls os.Exit at once, losing output the script
 	// buffered with setvbuf, and rejects os.exit(true/false).
 	L.SetField(L.GetGlobal("os"), "exit", L.NewFunction(c.osExit))
@@ -114,8 +188,14 @@ func newCLI() *cli {
 // flushes stdio, so buffered output must not be lost here either.
 func (c *cli) close() {
 	c.flush(c.L)
+	c.sig.stop()
 	c.r.Close()
+	stopCPUProfile()
 }
+
+// defaultGrace is the grace period without --grace, the runtime's
+// default (copaslua.WithGracePeriod).
+const defaultGrace = 5 * time.Second
 
 // flush flushes io.output(), io.stdout and io.stderr, ignoring errors (a
 // script may have closed them). L is the running thread: os.exit may be
@@ -165,6 +245,7 @@ func (c *cli) osExit(L *lua.LState) int {
 		code = L.CheckInt(1)
 	}
 	c.flush(L)
+	stopCPUProfile()
 	os.Exit(code)
 	return 0
 }
@@ -186,6 +267,13 @@ func (c *cli) luaInit() bool {
 // the script in argv (0 if none) and which of -i, -v, -e were seen; ok is
 // false for an invalid command line.
 func collectArgs(argv []string) (script int, hasI, hasV, hasE, ok bool) {
+	var o options
+	return collectArgsTo(argv, &o)
+}
+
+// collectArgsTo is collectArgs that also accepts copas-lua's long options
+// (--name=value), storing them in o.
+func collectArgsTo(argv []string, o *options) (script int, hasI, hasV, hasE, ok bool) {
 	for i := 1; i < len(argv); i++ {
 		a := argv[i]
 		if len(a) == 0 || a[0] != '-' {
@@ -197,6 +285,9 @@ func collectArgs(argv []string) (script int, hasI, hasV, hasE, ok bool) {
 		switch a[1] {
 		case '-':
 			if len(a) != 2 {
+				if o.longOption(a) {
+					continue
+				}
 				return 0, false, false, false, false
 			}
 			if i+1 < len(argv) {
@@ -228,7 +319,7 @@ func collectArgs(argv []string) (script int, hasI, hasV, hasE, ok bool) {
 func (c *cli) runArgs(argv []string) bool {
 	for i := 1; i < len(argv); i++ {
 		a := argv[i]
-		if len(a) < 2 || (a[1] != 'e' && a[1] != 'l') {
+		if len(a) < 2 || a[0] != '-' || (a[1] != 'e' && a[1] != 'l') {
 			continue
 		}
 		val := a[2:]
@@ -454,34 +545,11 @@ Available options are:
 
 func usage() { fmt.Fprintf(os.Stderr, usageFormat, progname) }
 
-// printVersion prints the version line on stderr, where lua5.1 prints it.
-func printVersion() {
-	fmt.Fprintf(os.Stderr, "copas-lua %s (gopher-lua %s, %s)\n", copaslua.Version, gopherLuaVersion(), lua.LuaVersion)
-}
-
-// gopherLuaVersion reads the linked gopher-lua version from the build
-// information (its PackageVersion constant is stale).
-func gopherLuaVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/yuin/gopher-lua" {
-				v := strings.TrimPrefix(d.Version, "v")
-				if d.Replace != nil {
-					v = strings.TrimPrefix(d.Replace.Version, "v")
-				}
-				if v != "" {
-					return v
-				}
-			}
-		}
-	}
-	return "unknown"
-}
-
 // repl is lua.c's dotty: read a chunk (more lines while it is incomplete),
 // run it, print its results; errors are reported without the program name.
 func (c *cli) repl() {
 	L := c.L
+	c.editor = newLineEditor()
 	for {
 		ch, ok := c.loadLine()
 		if !ok {
@@ -510,6 +578,10 @@ func (c *cli) loadLine() (loaded, bool) {
 		line = "return " + rest
 	}
 	for {
+		if c.editor != nil && c.editor.cancelled {
+			// ^C at the prompt drops the chunk typed so far.
+			return c.loadString("", "stdin"), true
+		}
 		ch := c.loadString(line, "stdin")
 		if !incomplete(ch.err) {
 			return ch, true
@@ -541,6 +613,10 @@ func (c *cli) readLine(first bool) (string, bool) {
 	switch p := c.L.GetGlobal(name).(type) {
 	case lua.LString, lua.LNumber:
 		prompt = p.String()
+	}
+	if c.editor != nil {
+		c.flush(c.L)
+		return c.editor.readLine(prompt)
 	}
 	c.writeOut(prompt)
 	res, err := callMethod(c.L, c.stdin, "read", 1, lua.LString("*l"))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,6 +36,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	luaRef, _ = exec.LookPath("lua5.1")
+	bi, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "reading the build information:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	version = "copas-lua " + versionOf(bi) + " (gopher-lua 1.1.2, Lua 5.1)\n"
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -114,8 +122,9 @@ print(select("#", ...), ...)
 
 const traceback = "\nstack traceback:\n"
 
-// version is the line -v and -i print on stderr (lua5.1 prints its own).
-const version = "copas-lua " + copaslua.Version + " (gopher-lua 1.1.2, Lua 5.1)\n"
+// version is the line -v and -i print on stderr (lua5.1 prints its own),
+// with the version the test binary's build information gives.
+var version string
 
 type cliCase struct {
 	name string

@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime/pprof"
-	"syscall"
+	"sync"
 )
 
 // Profiling for performance work, off unless asked for:
@@ -14,10 +13,14 @@ import (
 //
 // writes a Go CPU profile of the whole process (Lua VM, scheduler, socket
 // I/O) to the named file; read it with `go tool pprof bin/copas-lua
-// cpu.pprof`. A server never returns from copas.loop(), so the profile is
-// written when the process gets SIGINT or SIGTERM, and the process then
-// exits with status 130 or 143 as a shell would report the signal.
+// cpu.pprof`. The profile is complete when the program exits, by the end
+// of the script, os.exit or a signal (signals.go). For live profiles see
+// --pprof (observe.go).
 const cpuProfileEnv = "COPAS_LUA_CPUPROFILE"
+
+// stopCPUProfile ends the CPU profile, if one is being written. Safe from
+// any goroutine, more than once.
+var stopCPUProfile = func() {}
 
 func init() {
 	path := os.Getenv(cpuProfileEnv)
@@ -34,12 +37,8 @@ func init() {
 		f.Close()
 		return
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		s := <-sig
+	stopCPUProfile = sync.OnceFunc(func() {
 		pprof.StopCPUProfile()
 		f.Close()
-		os.Exit(128 + int(s.(syscall.Signal)))
-	}()
+	})
 }

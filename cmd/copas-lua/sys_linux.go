@@ -2,11 +2,7 @@
 
 package main
 
-import (
-	"os"
-	"syscall"
-	"unsafe"
-)
+import "syscall"
 
 // raiseNoFileLimit raises the soft RLIMIT_NOFILE to the hard limit: a
 // server holds one descriptor per connection. Go's runtime already does
@@ -20,11 +16,4 @@ func raiseNoFileLimit() {
 	}
 	lim.Cur = lim.Max
 	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-}
-
-// isTerminal is isatty(3): /dev/null is a character device but no tty.
-func isTerminal(f *os.File) bool {
-	var t syscall.Termios
-	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
-	return errno == 0
 }
