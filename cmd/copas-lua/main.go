@@ -423,6 +423,15 @@ func syntaxError(err error, src string) error {
 		return nil
 	}
 	var pe *parse.Error
+	if ae, ok := err.(*lua.ApiError); ok && ae.Type == lua.ApiErrorSyntax {
+		// Load words syntax errors as Lua 5.1 does.
+		if msg, ok := ae.Object.(lua.LString); ok && !strings.Contains(string(msg), "(column:") {
+			if strings.HasSuffix(string(msg), "near '<eof>'") {
+				return &incompleteError{chunkError(msg)}
+			}
+			return chunkError(msg)
+		}
+	}
 	if ae, ok := err.(*lua.ApiError); ok && ae.Cause != nil {
 		err = ae.Cause // gopher-lua's ApiError does not implement Unwrap
 	}

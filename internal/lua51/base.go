@@ -18,6 +18,7 @@ func Install(L *lua.LState) {
 	patchLibrary(L)
 	patchPatterns(L)
 	installLoaders(L)
+	installCPath(L)
 	shapeLibrary(L)
 }
 

@@ -1,6 +1,7 @@
 package lua51
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +17,22 @@ import (
 // through internal/rewrite (gopher-lua compiler bugs). name is the chunk
 // name used in error positions; errors are *lua.ApiError values of type
 // ApiErrorSyntax, as LState.Load returns.
+//
+// A syntax error is worded as Lua 5.1 words it ("name:line: message near
+// 'token'", syntax.go); the error's Cause stays gopher-lua's.
 func Load(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
-	return rewrite.Load(L, src, name)
+	b, err := io.ReadAll(src)
+	if err != nil {
+		return nil, &lua.ApiError{Type: lua.ApiErrorFile, Object: lua.LString(err.Error()), Cause: err}
+	}
+	fn, err := rewrite.Load(L, bytes.NewReader(b), name)
+	var ae *lua.ApiError
+	if err != nil && errors.As(err, &ae) && ae.Type == lua.ApiErrorSyntax {
+		if msg, bad := syntaxError(string(b), name); bad {
+			ae.Object = lua.LString(msg)
+		}
+	}
+	return fn, err
 }
 
 func loadChunk(L *lua.LState, src io.Reader, name string) (*lua.LFunction, error) {
@@ -83,6 +98,9 @@ func loadSource(L *lua.LState, src, source string) (*lua.LFunction, string) {
 	if err == nil {
 		rememberSource(L, id, source)
 		return fn, ""
+	}
+	if msg, bad := syntaxError(src, id); bad {
+		return nil, msg
 	}
 	var ae *lua.ApiError
 	if errors.As(err, &ae) && ae.Cause != nil {
