@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,9 +126,9 @@ func syntaxLimitCases() []string {
 	return cases
 }
 
-// luaEscape writes bytes outside printable ASCII, and '\', as \ddd: the
+// syntaxEscape writes bytes outside printable ASCII, and '\', as \ddd: the
 // same escape as syntaxOracleScript's.
-func luaEscape(s string) string {
+func syntaxEscape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 32 || c > 126 || c == '\\' {
@@ -181,7 +184,7 @@ func ourSyntaxMessage(src, chunkid string) string {
 	if !bad {
 		return "nil"
 	}
-	return luaEscape(msg)
+	return syntaxEscape(msg)
 }
 
 // compareSyntax checks chunks, named as lua51SyntaxMessages says, against
@@ -315,9 +318,9 @@ print(co(1, 2, 3), (co()), #{co()}, -co() == 1 and 1 or 2 >= 3, not nil <= 4)
 `,
 }
 
-// mutate changes src with a few random edits: byte flips, deletions,
+// mutateSyntax changes src with a few random edits: byte flips, deletions,
 // duplicated ranges, inserted tokens.
-func mutate(r *rand.Rand, src string) string {
+func mutateSyntax(r *rand.Rand, src string) string {
 	tokens := []string{
 		"(", ")", "{", "}", "[", "]", "[[", "]]", "[=[", "=", "==", ",", ";", ":", ".", "..", "...",
 		"\"", "'", "\\", "\n", " ", "--", "--[[", "end", "do", "then", "if", "else", "elseif",
@@ -357,12 +360,44 @@ func mutate(r *rand.Rand, src string) string {
 	return string(b)
 }
 
-// TestSyntaxMutationsVsLua51 compares messages on mutated programs.
+// syntaxCorpus reads the fuzz target's seed corpus.
+func syntaxCorpus(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzSyntax", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chunks []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[1], "string(") {
+			t.Fatalf("%s: not a string corpus entry", f)
+		}
+		s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "string("), ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		chunks = append(chunks, s)
+	}
+	return chunks
+}
+
+// TestSyntaxMutationsVsLua51 compares messages on the seed corpus and on
+// mutated programs (SYNTAX_MUTATIONS=n for a longer, randomly seeded run).
 func TestSyntaxMutationsVsLua51(t *testing.T) {
 	r := rand.New(rand.NewSource(51))
-	var chunks []string
-	for len(chunks) < 600 {
-		chunks = append(chunks, mutate(r, syntaxSeeds[r.Intn(len(syntaxSeeds))]))
+	n := 600
+	if v, err := strconv.Atoi(os.Getenv("SYNTAX_MUTATIONS")); err == nil && v > 0 {
+		n = v // a longer run by hand
+		r.Seed(time.Now().UnixNano())
+	}
+	chunks := syntaxCorpus(t)
+	for len(chunks) < n {
+		chunks = append(chunks, mutateSyntax(r, syntaxSeeds[r.Intn(len(syntaxSeeds))]))
 	}
 	bad := compareSyntax(t, chunks, nil, 20)
 	t.Logf("%d mutated chunks, %d differ from lua5.1", len(chunks), bad)
