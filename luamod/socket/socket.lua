@@ -103,9 +103,11 @@ end
 sinkt.default = sinkt["keep-open"]
 socket.sink = socket.choose(sinkt)
 
+-- A length is whole bytes: a fraction left over (Content-Length: 2.5)
+-- ends the body, where LuaSocket would receive(0.5) = "" forever.
 sourcet["by-length"] = function(sock, length)
   return selectable(sock, function()
-    if length <= 0 then return nil end
+    if length < 1 then return nil end
     local chunk, err = sock:receive(min(socket.BLOCKSIZE, length))
     if err then return nil, err end
     length = length - #chunk

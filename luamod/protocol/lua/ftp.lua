@@ -70,8 +70,9 @@ end
 function session:epsv()
   local _, reply = check(self, "229", "epsv")
   local _, _, _, port = match(reply, "%((.)(.-)%1(.-)%1(.-)%1%)")
+  port = tonumber(port)
   self.try(port, "invalid epsv response")
-  return passive(self, self.tp:getpeername(), tonumber(port) or port)
+  return passive(self, self.tp:getpeername(), port)
 end
 
 -- Listens on the control connection's local address for the server's
@@ -161,8 +162,11 @@ local function enter_passive(f)
   local code, reply = f.tp:check("229")
   if code then
     local _, _, _, port = match(reply, "%((.)(.-)%1(.-)%1(.-)%1%)")
+    -- a port that is not a number is no answer either (connect would
+    -- raise on the nil)
+    port = tonumber(port)
     f.try(port, "invalid epsv response")
-    passive(f, f.tp:getpeername(), tonumber(port))
+    passive(f, f.tp:getpeername(), port)
     return
   end
   f.try(match(reply or "", "^%d%d%d"), reply)
