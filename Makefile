@@ -3,16 +3,29 @@
 GO       ?= go
 FUZZTIME ?= 10s
 
-.PHONY: all build test bench bench-scale fuzz lint clean
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test test-poll cross bench bench-scale fuzz lint staticcheck clean
 
 all: lint test build
 
-# build: the command-line interpreter, bin/copas-lua.
+# build: the command-line interpreter, bin/copas-lua: one static binary
+# (no cgo), the same bytes for the same checkout and toolchain
+# (-trimpath; the version comes from the build information).
 build:
-	$(GO) build -o bin/copas-lua ./cmd/copas-lua
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/copas-lua ./cmd/copas-lua
 
 test:
 	$(GO) test -race ./...
+
+# test-poll: the poll(2) poller of macOS and FreeBSD, tested on Linux.
+test-poll:
+	$(GO) test -race -tags copaslua_poll ./scheduler/ ./luamod/socket/ ./luamod/copas/
+
+# cross: macOS and FreeBSD build and vet.
+cross:
+	GOOS=darwin $(GO) build ./... && GOOS=darwin $(GO) vet ./...
+	GOOS=freebsd $(GO) build ./... && GOOS=freebsd $(GO) vet ./...
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
@@ -34,9 +47,12 @@ fuzz:
 	done; \
 	if [ $$found = 0 ]; then echo "no Fuzz targets found"; fi
 
-lint:
+lint: staticcheck
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
 
 clean:
 	rm -rf bin

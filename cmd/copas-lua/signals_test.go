@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	copaslua "github.com/copas-lua/copas-lua"
 )
 
 // proc is a running copas-lua whose stdout is read line by line, so a
@@ -316,5 +319,26 @@ func TestLongOptions(t *testing.T) {
 	got := start(t, bin, invocation{args: []string{"--grace=1s", "-e", "print(1)"}})
 	if got != (result{out: "1\n"}) {
 		t.Errorf("got %+v", got)
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	rev := []debug.BuildSetting{{Key: "vcs.revision", Value: "7b78abea2bd7aff3d4ab2177d9232ffb0efdadc3"}}
+	dirty := append(rev, debug.BuildSetting{Key: "vcs.modified", Value: "true"})
+	for _, tc := range []struct {
+		main     string
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{"v1.2.3", nil, "1.2.3"},
+		{"(devel)", nil, copaslua.Version},
+		{"", rev, copaslua.Version + "+7b78abea2bd7"},
+		{"v0.0.0-20261204193337-7b78abea2bd7+dirty", dirty, copaslua.Version + "+7b78abea2bd7-dirty"},
+		{"v1.2.3", rev, "1.2.3"},
+	} {
+		bi := &debug.BuildInfo{Main: debug.Module{Version: tc.main}, Settings: tc.settings}
+		if got := versionOf(bi); got != tc.want {
+			t.Errorf("versionOf(%q, %v) = %q, want %q", tc.main, tc.settings, got, tc.want)
+		}
 	}
 }

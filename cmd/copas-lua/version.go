@@ -17,8 +17,9 @@ func printVersion() {
 
 // buildVersion is copas-lua's version from the build information: the module
 // version when built as a dependency or with `go install ...@version`,
-// else the package's release name; a build from a checkout adds the VCS
-// revision (and "-dirty" for uncommitted changes): 0.1.0-dev+1a2b3c4d5e6f.
+// else the package's release name, to which a build from a checkout adds
+// the VCS revision (and "-dirty" for uncommitted changes):
+// 0.1.0-dev+1a2b3c4d5e6f.
 func buildVersion() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -28,27 +29,30 @@ func buildVersion() string {
 }
 
 func versionOf(bi *debug.BuildInfo) string {
-	v := copaslua.Version
-	if mv := bi.Main.Version; mv != "" && mv != "(devel)" {
-		v = strings.TrimPrefix(mv, "v")
-	}
 	var rev string
 	var dirty bool
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			rev = s.Value
+			rev = s.Value[:min(12, len(s.Value))]
 		case "vcs.modified":
 			dirty = s.Value == "true"
 		}
 	}
-	if rev != "" && !strings.Contains(v, rev[:min(12, len(rev))]) {
-		v += "+" + rev[:min(12, len(rev))]
-		if dirty {
-			v += "-dirty"
+	mv := strings.TrimPrefix(bi.Main.Version, "v")
+	// A checkout between releases has a pseudo-version made of the
+	// revision: the release name and the revision read better.
+	if mv == "" || mv == "(devel)" || (rev != "" && strings.Contains(mv, rev)) {
+		v := copaslua.Version
+		if rev != "" {
+			v += "+" + rev
+			if dirty {
+				v += "-dirty"
+			}
 		}
+		return v
 	}
-	return v
+	return mv
 }
 
 // gopherLuaVersion reads the linked gopher-lua version from the build

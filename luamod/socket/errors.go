@@ -170,19 +170,3 @@ func dnsGai(err *net.DNSError) gaiCode {
 	}
 	return gaiFail
 }
-
-// hostErrorString is LuaSocket's socket_hoststrerror for the
-// gethostbyname-style functions (socket.dns.toip, tohostname).
-func hostErrorString(err error) string {
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		switch {
-		case dnsErr.IsNotFound:
-			return "host not found"
-		case dnsErr.IsTimeout, dnsErr.IsTemporary:
-			return "Host name lookup failure"
-		}
-		return "Unknown server error"
-	}
-	return ioErrorString(err)
-}
