@@ -179,7 +179,7 @@ func TestErrorType(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := runAsync(rt, ctx)
 	_, err = rt.Call(context.Background(), "fail", 1)
-	if !errors.As(err, &e) || !strings.Contains(e.Message, "field") || !strings.Contains(e.Traceback, "stack traceback") {
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "attempt to index local 't' (a nil value)") || !strings.Contains(e.Traceback, "stack traceback") {
 		t.Fatalf("Call: %#v", err)
 	}
 	_, err = rt.Call(context.Background(), "raise")

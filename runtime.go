@@ -65,6 +65,7 @@ func New(opts ...Option) *Runtime {
 	// Before the scheduler, which wraps coroutine.resume and pcall.
 	lua51.Install(L)
 	r := &Runtime{st: L, loop: scheduler.New(L), cfg: c}
+	r.loop.WrapTask = lua51.TaskBody(L)
 	r.emb.slot = takeSlot()
 	// A private reference for error reports (Call's tracebacks, Copas'
 	// default error handler), kept before the sandbox removes debug.

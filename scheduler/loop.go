@@ -55,6 +55,11 @@ type Loop struct {
 	// with no values. Called on the loop goroutine.
 	UserYield func(t *Task, vals []lua.LValue)
 
+	// WrapTask, if set, replaces the function a task runs when it is
+	// spawned (the runtime wraps it to prepare the thread, see
+	// lua51.TaskBody). Called on the loop goroutine.
+	WrapTask func(fn *lua.LFunction) *lua.LFunction
+
 	// TaskError is called on the loop goroutine when a task ends with a Lua
 	// error (after the task's own OnExit). The default does nothing.
 	TaskError func(t *Task, err error)

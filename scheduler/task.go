@@ -17,7 +17,7 @@ type Task struct {
 	started bool
 	done    bool
 	parked  bool
-	running bool // being resumed (it, or a task it resumed, runs now)
+	running bool   // being resumed (it, or a task it resumed, runs now)
 	seq     uint64 // bumped each time the task parks or is resumed
 	cancel  func() // cancels the op the task is parked on
 	// cancelled asks the running task to be dropped at its next yield.
@@ -94,6 +94,9 @@ func (l *Loop) enqueue(t *Task, seq uint64, vals []lua.LValue) {
 // goroutine only.
 func (l *Loop) Spawn(fn *lua.LFunction, args ...lua.LValue) *Task {
 	co, _ := l.L.NewThread()
+	if l.WrapTask != nil {
+		fn = l.WrapTask(fn)
+	}
 	t := &Task{loop: l, Co: co, fn: fn}
 	l.tasks[co] = t
 	l.enqueue(t, t.seq, args)

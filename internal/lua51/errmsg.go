@@ -460,8 +460,7 @@ func lastSetter(p *lua.FunctionProto, lastpc, reg int) (uint32, bool) {
 const trampolineSrc = `local hook = ...
 return function(f) return function(...) hook() return f(...) end end`
 
-// hookingCreate wraps coroutine.create (see trampolineSrc).
-func hookingCreate(L *lua.LState, orig lua.LGFunction) lua.LGFunction {
+func trampolineMaker(L *lua.LState) lua.LValue {
 	mk, err := L.LoadString(trampolineSrc)
 	if err != nil {
 		panic(err)
@@ -474,6 +473,28 @@ func hookingCreate(L *lua.LState, orig lua.LGFunction) lua.LGFunction {
 	L.Call(1, 1)
 	maker := L.Get(-1)
 	L.Pop(1)
+	return maker
+}
+
+// TaskBody returns a function that wraps the function of a thread the
+// runtime starts itself (a Copas thread) so that the thread's errors are
+// worded as Lua 5.1's, as coroutine.create does for the program's own
+// coroutines. Loop goroutine only.
+func TaskBody(L *lua.LState) func(fn *lua.LFunction) *lua.LFunction {
+	maker := trampolineMaker(L)
+	return func(fn *lua.LFunction) *lua.LFunction {
+		L.Push(maker)
+		L.Push(fn)
+		L.Call(1, 1)
+		body := L.Get(-1).(*lua.LFunction)
+		L.Pop(1)
+		return body
+	}
+}
+
+// hookingCreate wraps coroutine.create (see trampolineSrc).
+func hookingCreate(L *lua.LState, orig lua.LGFunction) lua.LGFunction {
+	maker := trampolineMaker(L)
 	return func(L *lua.LState) int {
 		f, ok := L.Get(1).(*lua.LFunction)
 		if !ok || f.IsG {

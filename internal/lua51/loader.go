@@ -99,7 +99,7 @@ func loadSource(L *lua.LState, src, source string) (*lua.LFunction, string) {
 		rememberSource(L, id, source)
 		return fn, ""
 	}
-	if msg, bad := syntaxError(src, id); bad {
+	if msg, bad := syntaxError(src, syntaxChunkID(source)); bad {
 		return nil, msg
 	}
 	var ae *lua.ApiError
