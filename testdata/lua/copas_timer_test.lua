@@ -66,8 +66,8 @@ copas.loop(function()
     copas.pause(1.2)
     assert(calls == 0, "a cancelled timer does not fire")
     assert(t:arm(0) == t, "initial_delay 0")
-    copas.pause(0.05)
-    assert(calls == 1)
+    copas.pause(0.2)
+    assert(calls == 1, "calls=" .. calls)
     step("cancel")
   end
 
