@@ -3,10 +3,51 @@ package rewrite
 import (
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/yuin/gopher-lua/ast"
 )
+
+// number gives a numeral the value Lua 5.1 reads (strtod): gopher-lua's
+// compiler reads it with Go's base-prefix rules (0010 is octal 8 there),
+// and a numeral too large for a double (1e999) becomes nan. The literal is
+// rewritten in a form the compiler reads exactly (the shortest decimal that
+// round-trips), and an infinite one as 1/0, which it folds to inf.
+func number(ex *ast.NumberExpr) ast.Expr {
+	v, ok := numeral(ex.Value)
+	if !ok {
+		return ex
+	}
+	if math.IsInf(v, 0) {
+		one := &ast.NumberExpr{Value: "1"}
+		zero := &ast.NumberExpr{Value: "0"}
+		d := &ast.ArithmeticOpExpr{Operator: "/", Lhs: one, Rhs: zero}
+		for _, n := range []ast.Expr{one, zero, d} {
+			n.SetLine(ex.Line())
+			n.SetLastLine(ex.LastLine())
+		}
+		return d
+	}
+	ex.Value = strconv.FormatFloat(v, 'g', -1, 64)
+	return ex
+}
+
+// numeral is the value of a Lua 5.1 numeral: decimal, or 0x hexadecimal.
+func numeral(s string) (float64, bool) {
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		f, err := strconv.ParseFloat("0x"+s[2:]+"p0", 64)
+		return f, err == nil || isRange(err)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !isRange(err) {
+		return 0, false
+	}
+	return f, true
+}
+
+func isRange(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
 
 // foldMod: gopher-lua's compiler folds `%` of two number literals with
 // fmod, Lua 5.1 computes a - floor(a/b)*b (1e15 % 0.1 is 0 there, not
@@ -79,11 +120,5 @@ func literal(e ast.Expr) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	s := n.Value
-	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
-		u, err := strconv.ParseUint(s[2:], 16, 64)
-		return float64(u), err == nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	return f, err == nil
+	return numeral(n.Value)
 }

@@ -115,6 +115,8 @@ func exprs(es []ast.Expr) {
 // expr rewrites the statements inside function bodies found in e.
 func expr(e ast.Expr) ast.Expr {
 	switch ex := e.(type) {
+	case *ast.NumberExpr:
+		return number(ex)
 	case *ast.FunctionExpr:
 		block(ex.Stmts)
 	case *ast.AttrGetExpr:
