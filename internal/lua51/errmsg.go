@@ -16,37 +16,11 @@ import (
 // as from pcall). The message is rewritten from the failing frame while it
 // is still there: the instruction that failed, the variable that held the
 // culprit (PUC's getobjname), the caller's call instruction and the
-// argument count. Library functions are wrapped so that their errors are
-// shaped as they leave them (shaping); errors of Lua code itself are shaped
-// where they are caught: coroutine.resume (and so pcall, which runs on
-// coroutines) and the runtime's top-level calls (ShapeDead,
-// MessageHandler). Messages it does not recognise stay as they are.
-
-// shaping wraps a library function so that an error it raises is worded
-// as Lua 5.1's.
-func shaping(orig lua.LGFunction) lua.LGFunction {
-	return func(L *lua.LState) int {
-		defer shapePanic(L)
-		return orig(L)
-	}
-}
-
-func shapePanic(L *lua.LState) {
-	rcv := recover()
-	if rcv == nil {
-		return
-	}
-	if ae, ok := rcv.(*lua.ApiError); ok {
-		if s, ok := ae.Object.(lua.LString); ok {
-			if cf := currentFrame(L); cf != nil && cf.Fn != nil && cf.Fn.IsG {
-				if out, ok := shapeGoError(L, cf, string(s)); ok {
-					ae.Object = lua.LString(out)
-				}
-			}
-		}
-	}
-	panic(rcv)
-}
+// argument count. Every thread the runtime or the program starts gets a
+// Panic function that shapes the message as it is raised (panicShaped; pcall
+// runs on such threads), and the runtime's top-level calls use
+// MessageHandler, which sees the failing frame before PCall unwinds it.
+// Messages it does not recognise stay as they are.
 
 // panicShaped replaces a thread's Panic function (gopher-lua's
 // panicWithoutTraceback): the message is shaped while the failing frame

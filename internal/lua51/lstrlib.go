@@ -596,7 +596,7 @@ func strGmatch(L *lua.LState) int {
 		}
 		return 0
 	}
-	L.Push(L.NewFunction(shaping(iter)))
+	L.Push(L.NewFunction(iter))
 	return 1
 }
 

@@ -87,7 +87,12 @@ func patchLibrary(L *lua.LState) {
 		}
 		for name, kinds := range fns {
 			if f, ok := t.RawGetString(name).(*lua.LFunction); ok && f.IsG {
-				t.RawSetString(name, rewrapG(L, f, coerce(f.GFunction, kinds)))
+				g := f.GFunction
+				// glibc's acos, asin and log10 return a positive NaN.
+				if lib == "math" && name != "acos" && name != "asin" && name != "log10" {
+					g = nanAsC(g)
+				}
+				t.RawSetString(name, rewrapG(L, f, coerce(g, kinds)))
 			}
 		}
 	}
@@ -130,15 +135,7 @@ func patchLibrary(L *lua.LState) {
 	}
 
 	m := L.GetGlobal("math").(*lua.LTable)
-	for name := range argKinds["math"] {
-		// glibc's acos, asin and log10 return a positive NaN.
-		if name == "acos" || name == "asin" || name == "log10" {
-			continue
-		}
-		if f, ok := m.RawGetString(name).(*lua.LFunction); ok && f.IsG {
-			m.RawSetString(name, rewrapG(L, f, nanAsC(f.GFunction)))
-		}
-	}
+
 	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	m.RawSetString("mod", m.RawGetString("fmod"))
 	for _, name := range []string{"max", "min"} {
@@ -347,40 +344,14 @@ func optString(L *lua.LState, n int, def string) string {
 // program's own and are never reworded.
 const errorKey = "copas-lua.error"
 
-// shapeLibrary wraps every Go function of the standard library so that the
-// errors it raises read as Lua 5.1's (errmsg.go), and makes
-// coroutine.resume hook the threads it runs.
+// shapeLibrary installs the places where errors are worded as Lua 5.1's
+// (errmsg.go): pcall, and coroutine.create/resume, which hook the threads
+// they run. Library functions need no wrapper: their errors are shaped by
+// the thread's Panic hook or by MessageHandler, where they are caught.
 func shapeLibrary(L *lua.LState) {
-	wrap := func(t *lua.LTable, name string) {
-		if f, ok := t.RawGetString(name).(*lua.LFunction); ok && f.IsG {
-			t.RawSetString(name, rewrapG(L, f, shaping(f.GFunction)))
-		}
-	}
-	for _, lib := range []string{"string", "table", "math", "os", "io", "debug"} {
-		t, ok := L.GetGlobal(lib).(*lua.LTable)
-		if !ok {
-			continue
-		}
-		var names []string
-		t.ForEach(func(k, _ lua.LValue) {
-			if s, ok := k.(lua.LString); ok {
-				names = append(names, string(s))
-			}
-		})
-		for _, n := range names {
-			wrap(t, n)
-		}
-	}
 	// string.gfind is the same function as gmatch in Lua 5.1.
 	if str, ok := L.GetGlobal("string").(*lua.LTable); ok {
 		str.RawSetString("gfind", str.RawGetString("gmatch"))
-	}
-	g := L.Get(lua.GlobalsIndex).(*lua.LTable)
-	for _, n := range []string{"assert", "collectgarbage", "dofile", "getfenv", "getmetatable",
-		"ipairs", "load", "loadfile", "loadstring", "pairs", "print", "rawequal", "rawget",
-		"rawset", "select", "setfenv", "setmetatable", "tonumber", "tostring", "unpack",
-		"module", "require", "gcinfo"} {
-		wrap(g, n)
 	}
 	L.SetGlobal("pcall", L.NewFunction(shapingPcall(L)))
 	reg := L.Get(lua.RegistryIndex)
