@@ -173,8 +173,7 @@ func newCore(L *lua.LState, loop *scheduler.Loop) *lua.LTable {
 		arg := L.Get(3)
 		ud := L.NewUserData()
 		c.timeouts++
-		var tm *scheduler.Timer
-		tm = loop.AfterFunc(time.Duration(delay*float64(time.Second)), func() {
+		tm := loop.AfterFunc(time.Duration(delay*float64(time.Second)), func() {
 			c.timeouts--
 			ud.Value = nil
 			c.call(fn, arg)

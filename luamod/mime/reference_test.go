@@ -94,9 +94,7 @@ func mimeCorpus() (inputs []string, splits []int) {
 	}
 	rng := rand.New(rand.NewSource(12))
 	alphabet := "\r\n \t=.AZaz09+/\x00\xff-_xg"
-	for _, s := range fixed {
-		inputs = append(inputs, s)
-	}
+	inputs = append(inputs, fixed...)
 	for i := 0; i < 400; i++ {
 		n := rng.Intn(48)
 		b := make([]byte, n)

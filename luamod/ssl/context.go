@@ -540,24 +540,6 @@ func (c *sslctx) alpnList(t *lua.LTable) (lua.LValue, bool) {
 	return lua.LNil, false
 }
 
-// optList reads a string or a list of strings (LuaSec's optexec).
-func optList(v lua.LValue) []string {
-	switch x := v.(type) {
-	case lua.LString:
-		return []string{string(x)}
-	case *lua.LTable:
-		var out []string
-		for i := 1; ; i++ {
-			e := x.RawGetInt(i)
-			if e == lua.LNil {
-				return out
-			}
-			out = append(out, lua.LVAsString(e))
-		}
-	}
-	return nil
-}
-
 // loadKey reads a PEM private key, decrypting a legacy encrypted PEM block
 // with the password (a string, or a function called on the loop that
 // returns it). It returns the unencrypted PEM.
@@ -578,7 +560,7 @@ func (e *env) loadKey(L *lua.LState, path string, pw lua.LValue) ([]byte, string
 			continue
 		}
 		found = true
-		//nolint:staticcheck // legacy encrypted PEM is what OpenSSL's PEM_read reads
+		//lint:ignore SA1019 legacy encrypted PEM is what OpenSSL's PEM_read reads
 		if x509.IsEncryptedPEMBlock(b) {
 			pass := ""
 			switch p := pw.(type) {
@@ -590,7 +572,8 @@ func (e *env) loadKey(L *lua.LState, path string, pw lua.LValue) ([]byte, string
 					pass = lua.LVAsString(rets[0])
 				}
 			}
-			der, err := x509.DecryptPEMBlock(b, []byte(pass)) //nolint:staticcheck
+			//lint:ignore SA1019 as above
+			der, err := x509.DecryptPEMBlock(b, []byte(pass))
 			if err != nil {
 				return nil, "error loading private key (bad decrypt)"
 			}

@@ -190,12 +190,6 @@ func (c *fdConn) flush() (empty bool, err error) {
 	return true, nil
 }
 
-func (c *fdConn) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.out)
-}
-
 // sendRaw writes b now (best effort) and drops every later write: used to
 // send a fatal alert crypto/tls cannot send itself.
 func (c *fdConn) sendRaw(b []byte) {

@@ -58,7 +58,7 @@ func fuzzFiles(f *testing.F) map[string]string {
 		f.Fatal(err)
 	}
 	kder, _ := x509.MarshalECPrivateKey(key)
-	//nolint:staticcheck // the legacy encrypted PEM that OpenSSL reads
+	//lint:ignore SA1019 the legacy encrypted PEM that OpenSSL reads
 	enc, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", kder, []byte("pw"), x509.PEMCipherAES128)
 	if err != nil {
 		f.Fatal(err)
