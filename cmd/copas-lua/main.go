@@ -13,6 +13,8 @@
 //	--grace=DURATION   time a stop signal leaves Copas threads (5s)
 //	--log-format=FMT   runtime messages through log/slog: text or json
 //	--pprof=ADDR       serve net/http/pprof and expvar on ADDR
+//	--tls-verify=MODE  default TLS verification for params without
+//	                   verify: peer (the default) or none (LuaSec's)
 //
 // Signals are handled as signals.go describes; observe.go covers
 // profiling, stats and the SIGUSR1 thread dump.
@@ -32,6 +34,7 @@ import (
 	"time"
 
 	copaslua "github.com/copas-lua/copas-lua"
+	"github.com/copas-lua/copas-lua/luamod/ssl"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -76,6 +79,11 @@ func (o *options) longOption(a string) bool {
 		o.logFormat = val
 	case "pprof":
 		o.pprof = val
+	case "tls-verify":
+		// Process-wide, as COPAS_LUA_TLS_VERIFY is.
+		if !ssl.SetDefaultVerify(val) {
+			return false
+		}
 	default:
 		return false
 	}

@@ -249,6 +249,9 @@ func TestCLI(t *testing.T) {
 			"print((pcall(require, 'indefault'))) print(package.path)"}},
 			out: "false\n./sub/?.lua\n"},
 	}
+	cases = append(cases,
+		cliCase{name: "--tls-verify=none", inv: invocation{args: []string{"--tls-verify=none", "-e", "print(1)"}}, out: "1\n"},
+		cliCase{name: "--tls-verify=bogus", inv: invocation{args: []string{"--tls-verify=bogus", "-e", "print(1)"}}, err: usageText, code: 1})
 	for _, o := range []string{"-x", "-vx", "-ix", "--x", "-e", "-l", "-v -e"} {
 		cases = append(cases, cliCase{name: "bad option " + o, inv: invocation{args: strings.Fields(o)}, err: usageText, code: 1, same: true})
 	}
