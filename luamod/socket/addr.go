@@ -45,7 +45,9 @@ func parsePort(s string, stream, numeric bool) (int, gaiCode) {
 		proto = "tcp"
 	}
 	if s == "" {
-		return 0, gaiNoName
+		// glibc reads an empty service as none: port 0, as LuaSocket's
+		// bind(host, "") and connect(host, "") show.
+		return 0, gaiOK
 	}
 	p, err := net.LookupPort(proto, s)
 	if err != nil {
@@ -87,13 +89,66 @@ func portNumber(s string) (port int, ok bool) {
 	return n, true
 }
 
-// numericHost parses a literal address, or reports false.
+// numericHost parses a literal address, or reports false: IPv6 and
+// dotted quads, and the shorter IPv4 forms glibc's getaddrinfo reads with
+// inet_aton ("0", "127.1", "0x7f.0.0.1", "2130706433").
 func numericHost(h string) (netip.Addr, bool) {
 	a, err := netip.ParseAddr(h)
 	if err != nil {
-		return netip.Addr{}, false
+		return atonAddr(h)
 	}
 	return a, true
+}
+
+// atonAddr parses h as glibc's inet_aton does with nothing after the
+// address: one to four parts, each decimal, octal (leading 0) or hex
+// (0x); the last part fills the remaining bytes. Pure.
+func atonAddr(h string) (netip.Addr, bool) {
+	var parts []uint64
+	for i := 0; i <= len(h); {
+		j := i
+		for j < len(h) && h[j] != '.' {
+			j++
+		}
+		p := h[i:j]
+		if p == "" || len(parts) == 4 {
+			return netip.Addr{}, false
+		}
+		base := 10
+		switch {
+		case len(p) > 1 && (p[:2] == "0x" || p[:2] == "0X"):
+			base, p = 16, p[2:]
+			if p == "" {
+				p = "0" // glibc reads "0x" as 0
+			}
+		case len(p) > 1 && p[0] == '0':
+			base, p = 8, p[1:]
+		}
+		for _, c := range p {
+			if c == '+' || c == '-' {
+				return netip.Addr{}, false
+			}
+		}
+		n, err := strconv.ParseUint(p, base, 32)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		parts = append(parts, n)
+		i = j + 1
+	}
+	last := parts[len(parts)-1]
+	var v uint64
+	for i, p := range parts[:len(parts)-1] {
+		if p > 0xff {
+			return netip.Addr{}, false
+		}
+		v |= p << (24 - 8*uint(i))
+	}
+	if last >= 1<<(8*uint(5-len(parts))) {
+		return netip.Addr{}, false
+	}
+	v |= last
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
 }
 
 // needsLookup reports whether resolving r may block on the resolver.

@@ -256,7 +256,14 @@ func getError(c *call, s *sock) int {
 // the callers.
 func inetAton(s string) ([4]byte, bool) {
 	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is4() {
+	if err != nil {
+		a, ok := atonAddr(s)
+		if !ok {
+			return [4]byte{}, false
+		}
+		return a.As4(), true
+	}
+	if !a.Is4() {
 		return [4]byte{}, false
 	}
 	return a.As4(), true
