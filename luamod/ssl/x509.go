@@ -135,7 +135,10 @@ func (e *env) certMethods(L *lua.LState) map[string]lua.LGFunction {
 		},
 		"digest": func(L *lua.LState) int {
 			c := checkCert(L, 1).c
-			alg := L.OptString(2, "sha1")
+			alg, ok := optString(L, L.Get(2), 2, "digest")
+			if !ok {
+				alg = "sha1"
+			}
 			var sum []byte
 			switch alg {
 			case "sha1":

@@ -173,7 +173,7 @@ end
 function url.parse_path(path)
   path = path or ""
   local segs = {}
-  for seg in path:gmatch("[^/]+") do segs[#segs + 1] = url.unescape(seg) end
+  for seg in string.gmatch(path, "[^/]+") do segs[#segs + 1] = url.unescape(seg) end
   if sub(path, 1, 1) == "/" then segs.is_absolute = 1 end
   if sub(path, -1) == "/" then segs.is_directory = 1 end
   return segs
