@@ -36,10 +36,21 @@ import (
 )
 
 // DefaultPath is the package.path used when LUA_PATH is not set; ";;" in
-// LUA_PATH stands for it, as in Lua 5.1.
-const DefaultPath = "./?.lua;./?/init.lua;" +
-	"/usr/local/share/lua/5.1/?.lua;/usr/local/share/lua/5.1/?/init.lua;" +
-	"/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua"
+// LUA_PATH stands for it, as in Lua 5.1. It is lua5.1's default (with
+// ./?/init.lua), Debian's tree, and the luarocks user tree of $HOME, so
+// pure-Lua rocks load without `luarocks path`. Read-only after start-up.
+var DefaultPath = defaultPath(os.Getenv("HOME"))
+
+func defaultPath(home string) string {
+	p := "./?.lua;./?/init.lua;" +
+		"/usr/local/share/lua/5.1/?.lua;/usr/local/share/lua/5.1/?/init.lua;" +
+		"/usr/local/lib/lua/5.1/?.lua;/usr/local/lib/lua/5.1/?/init.lua;" +
+		"/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua"
+	if home != "" {
+		p += ";" + home + "/.luarocks/share/lua/5.1/?.lua;" + home + "/.luarocks/share/lua/5.1/?/init.lua"
+	}
+	return p
+}
 
 // Runtime is a Lua state with the copas-lua modules and event loop. The
 // goroutine that calls New and drives the runtime (Run, DoString, DoFile)

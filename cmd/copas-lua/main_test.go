@@ -249,6 +249,14 @@ func TestCLI(t *testing.T) {
 			"print((pcall(require, 'indefault'))) print(package.path)"}},
 			out: "false\n./sub/?.lua\n"},
 	}
+	// A pure-Lua rock from Debian (apt lua-dkjson, installed by .ci/run)
+	// loads from the default path.
+	if _, err := os.Stat("/usr/share/lua/5.1/dkjson.lua"); err == nil || os.Getenv("CI") == "true" {
+		cases = append(cases, cliCase{name: "pure-Lua rock on the default path",
+			inv: invocation{args: []string{"-e", `print(require("dkjson").encode({1, 2, "x"}))`}}, out: "[1,2,\"x\"]\n", same: true})
+	} else {
+		t.Log("lua-dkjson is not installed: the pure-Lua rock case is skipped")
+	}
 	cases = append(cases,
 		cliCase{name: "--tls-verify=none", inv: invocation{args: []string{"--tls-verify=none", "-e", "print(1)"}}, out: "1\n"},
 		cliCase{name: "--tls-verify=bogus", inv: invocation{args: []string{"--tls-verify=bogus", "-e", "print(1)"}}, err: usageText, code: 1})
