@@ -7,13 +7,13 @@ import (
 	copaslua "github.com/copas-lua/copas-lua"
 )
 
-// upstream is LuaSocket's own ltn12 test, run unmodified when a checkout
-// of the reference is present (it is not part of this repository).
-const upstream = "/work/ref/lunarmodules+luasocket/test"
-
+// TestUpstreamLTN12 runs LuaSocket's own ltn12 test unmodified from a
+// checkout of the reference (not part of this repository) whose test/
+// directory COPAS_LUA_LUASOCKET_TESTS names.
 func TestUpstreamLTN12(t *testing.T) {
-	if _, err := os.Stat(upstream + "/ltn12test.lua"); err != nil {
-		t.Skip("reference LuaSocket tests not present")
+	upstream := os.Getenv("COPAS_LUA_LUASOCKET_TESTS")
+	if upstream == "" {
+		t.Skip("COPAS_LUA_LUASOCKET_TESTS is not set: set it to a LuaSocket checkout's test/ directory to run ltn12test.lua")
 	}
 	t.Chdir(upstream) // the script loads testsupport.lua relative to it
 	r := copaslua.New()

@@ -8,12 +8,28 @@ import (
 	"testing"
 )
 
-// Upstream test scripts, run unmodified with the copas-lua CLI when the
-// reference checkouts are present (they are not part of this repository).
+// Upstream test scripts, run unmodified with the copas-lua CLI from
+// checkouts of the references (not part of this repository) named by the
+// environment: COPAS_LUA_LUASOCKET_TESTS is LuaSocket's test directory,
+// COPAS_LUA_COPAS_TESTS Copas' tests directory.
 const (
-	luasocketTests = "/work/ref/lunarmodules+luasocket/test"
-	copasTests     = "/work/ref/lunarmodules+copas/tests"
+	luasocketTestsEnv = "COPAS_LUA_LUASOCKET_TESTS"
+	copasTestsEnv     = "COPAS_LUA_COPAS_TESTS"
 )
+
+// refDir is the directory named by env, or skips the test saying how to
+// run it.
+func refDir(t *testing.T, env, what string) string {
+	t.Helper()
+	dir := os.Getenv(env)
+	if dir == "" {
+		t.Skipf("%s is not set: set it to a checkout's %s to run these upstream scripts", env, what)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("%s=%s: %v", env, dir, err)
+	}
+	return dir
+}
 
 func buildCLI(t *testing.T) string {
 	t.Helper()
@@ -50,11 +66,9 @@ func copyDir(t *testing.T, src string) string {
 }
 
 func TestUpstreamLuaSocketScripts(t *testing.T) {
-	if _, err := os.Stat(luasocketTests); err != nil {
-		t.Skip("LuaSocket reference tests not present")
-	}
+	src := refDir(t, luasocketTestsEnv, "LuaSocket test/ directory")
 	bin := buildCLI(t)
-	dir := copyDir(t, luasocketTests)
+	dir := copyDir(t, src)
 	for script, marker := range map[string]string{
 		"urltest.lua":   "the library passed all tests",
 		"mimetest.lua":  "testing b64 low-level: ok",
@@ -74,13 +88,11 @@ func TestUpstreamLuaSocketScripts(t *testing.T) {
 // Copas' tests/request.lua against a local server. (tests/http-timeout.lua
 // binds the fixed port 49500 and takes ~15 s; run it by hand.)
 func TestUpstreamCopasRequest(t *testing.T) {
-	if _, err := os.Stat(copasTests); err != nil {
-		t.Skip("Copas reference tests not present")
-	}
+	dir := refDir(t, copasTestsEnv, "Copas tests/ directory")
 	bin := buildCLI(t)
 	s := testServer(t)
 	cmd := exec.Command(bin, "request.lua", s.URL+"/large?n=100000")
-	cmd.Dir = copasTests
+	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "content: 100000 bytes") {
 		t.Fatalf("request.lua: %v\n%s", err, out)
