@@ -24,6 +24,11 @@ func (e *env) connMethods() map[string]method {
 		"receive":     yielding(receive),
 		"send":        yielding(send),
 		"close": plain(func(L *lua.LState, c *conn) int {
+			// A socket.select parked on the descriptor (copas'
+			// receivepartial) would not notice the close itself.
+			if c.fd >= 0 && c.state != stClosed {
+				socket.ClosingFD(L, c.fd)
+			}
 			c.close()
 			return 0
 		}),
