@@ -55,7 +55,24 @@ func tableConcat(L *lua.LState) int {
 	if L.GetTop() >= 4 && L.Get(4) != lua.LNil {
 		j = checkInt(L, 4)
 	}
+	// The size first: an oversized result fails before it is allocated.
+	size := 0
+	for k := i; k <= j && size <= maxStringLen; k++ {
+		switch v := t.RawGetInt(k).(type) {
+		case lua.LString:
+			size += len(v)
+		case lua.LNumber:
+			size += 24
+		}
+		if k < j {
+			size += len(sep)
+		}
+	}
+	if size > maxStringLen {
+		L.Error(lua.LString("not enough memory"), 0)
+	}
 	var b strings.Builder
+	b.Grow(size)
 	for k := i; k <= j; k++ {
 		switch v := t.RawGetInt(k).(type) {
 		case lua.LString:
@@ -212,7 +229,8 @@ func tableRemove(L *lua.LState) int {
 // shimChunk names the chunk of the yield-safe pcall (scheduler/shim.lua).
 const shimChunk = "[copas-lua coroutine shim]"
 
-// maxStringLen bounds strings built by string.rep: far above what network
+// maxStringLen bounds strings built from sizes a script chooses
+// (string.rep, gsub, .., table.concat, file reads): far above what network
 // programs need, far below what would exhaust memory.
 const maxStringLen = 1 << 30
 

@@ -128,7 +128,7 @@ func opConcat(L *lua.LState, inst uint32, baseframe unsafe.Pointer) int {
 		// Not code gopher-lua's compiler emits.
 		return stockConcat(L, inst, baseframe)
 	}
-	v, ok := concatStrings(array[RB : RC+1])
+	v, ok := concatStrings(L, array[RB : RC+1])
 	if !ok {
 		v = concatMeta(L, RB-lbase, array[RB:RC+1])
 		// The metamethods may have grown the registry.
@@ -153,7 +153,7 @@ var emptyString lua.LValue = lua.LString("")
 
 // concatStrings joins ops when all are strings or numbers, with one
 // allocation for the result; ok is false if one is neither.
-func concatStrings(ops []lua.LValue) (v lua.LValue, ok bool) {
+func concatStrings(L *lua.LState, ops []lua.LValue) (v lua.LValue, ok bool) {
 	size := 0
 	for _, op := range ops {
 		switch x := op.(type) {
@@ -167,6 +167,11 @@ func concatStrings(ops []lua.LValue) (v lua.LValue, ok bool) {
 	}
 	if size == 0 {
 		return emptyString, true
+	}
+	if size > maxStringLen {
+		// A Lua error (without position, as Lua 5.1's memory errors),
+		// not the Go runtime aborting the process.
+		L.Error(lua.LString("not enough memory"), 0)
 	}
 	b := make([]byte, 0, size)
 	for _, op := range ops {
@@ -245,7 +250,7 @@ func concatMeta(L *lua.LState, first int, ops []lua.LValue) lua.LValue {
 		for n < top && isStringOrNumber(vals[top-n-1]) {
 			n++
 		}
-		vals[top-n], _ = concatStrings(vals[top-n : top])
+		vals[top-n], _ = concatStrings(L, vals[top-n : top])
 		top -= n - 1
 	}
 	return vals[0]
