@@ -128,7 +128,7 @@ func opConcat(L *lua.LState, inst uint32, baseframe unsafe.Pointer) int {
 		// Not code gopher-lua's compiler emits.
 		return stockConcat(L, inst, baseframe)
 	}
-	v, ok := concatStrings(L, array[RB : RC+1])
+	v, ok := concatStrings(L, array[RB:RC+1])
 	if !ok {
 		v = concatMeta(L, RB-lbase, array[RB:RC+1])
 		// The metamethods may have grown the registry.
@@ -250,7 +250,7 @@ func concatMeta(L *lua.LState, first int, ops []lua.LValue) lua.LValue {
 		for n < top && isStringOrNumber(vals[top-n-1]) {
 			n++
 		}
-		vals[top-n], _ = concatStrings(L, vals[top-n : top])
+		vals[top-n], _ = concatStrings(L, vals[top-n:top])
 		top -= n - 1
 	}
 	return vals[0]
