@@ -4,12 +4,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	l51 "github.com/copas-lua/copas-lua/internal/lua51"
+	lua "github.com/yuin/gopher-lua"
 )
 
 // generatedCount is how many seeded programs TestGenerated runs (-short:
@@ -331,6 +335,9 @@ func FuzzRewrite(f *testing.F) {
 			t.Skip("not a program this target runs")
 		}
 		lua51 := lua51Path(t)
+		if grammarDiffers(lua51, src) {
+			t.Skip("gopher-lua's grammar and Lua 5.1's differ on this program (one loads it, the other does not; README, Differences)")
+		}
 		cli := copasLua(t)
 		dir := t.TempDir()
 		prog := fuzzGuard + src
@@ -344,4 +351,27 @@ func FuzzRewrite(f *testing.F) {
 		}
 		checkPair(t, ref, got, prog)
 	})
+}
+
+// grammarDiffers: lua5.1 (luac5.1 -p, beside it) and copas-lua's loader
+// disagree on whether src is a valid chunk. gopher-lua's parser accepts
+// some chunks Lua 5.1 rejects (empty statements, goto, numbers run into
+// names) and rejects some it accepts (\f and \v as white space, hex
+// floats, goto as a name); the README lists them. Messages of chunks both
+// reject are still compared.
+func grammarDiffers(lua51, src string) bool {
+	luac := filepath.Join(filepath.Dir(lua51), "luac5.1")
+	if _, err := os.Stat(luac); err != nil {
+		return false
+	}
+	f := filepath.Join(os.TempDir(), fmt.Sprintf("grammar-%d.lua", os.Getpid()))
+	if err := os.WriteFile(f, []byte(src), 0o600); err != nil {
+		return false
+	}
+	defer os.Remove(f)
+	refOK := exec.Command(luac, "-p", f).Run() == nil
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer L.Close()
+	_, err := l51.Load(L, strings.NewReader(src), "prog")
+	return refOK != (err == nil)
 }

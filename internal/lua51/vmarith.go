@@ -9,7 +9,7 @@ import (
 
 // Arithmetic (OP_ADD ... OP_POW). Where both operands are numbers the
 // stock handler runs (it boxes results through gopher-lua's allocator),
-// except that % of non-integers is Lua 5.1's a - floor(a/b)*b (gopher-lua
+// except for a -0 result (that allocator gives 0) and for % of non-integers is Lua 5.1's a - floor(a/b)*b (gopher-lua
 // uses fmod, which differs: 1e15 % 0.1 is 0 in Lua 5.1). Strings convert
 // as Lua 5.1's tonumber does (hexadecimal, exponents, inf: gopher-lua's
 // own conversion refuses "0x1p4"), then __add and the others are tried on
@@ -70,13 +70,23 @@ func opArith(L *lua.LState, inst uint32, baseframe unsafe.Pointer) int {
 	lhs, rhs := rk(b), rk(c)
 	n1, ok1 := lhs.(lua.LNumber)
 	n2, ok2 := rhs.(lua.LNumber)
-	if ok1 && ok2 && (op != lua.OP_MOD || (isInt(float64(n1)) && isInt(float64(n2)) && n2 != 0)) {
-		return stockArith[op](L, inst, baseframe)
-	}
 	var v lua.LValue
-	if f1, ok := toNumber(lhs); ok {
-		if f2, ok := toNumber(rhs); ok {
-			v = lua.LNumber(arith(op, float64(f1), float64(f2)))
+	if ok1 && ok2 {
+		r := arith(op, float64(n1), float64(n2))
+		// gopher-lua's handler boxes results through an allocator that
+		// turns -0 into 0; other results take that (faster) path.
+		if r != 0 || !math.Signbit(r) {
+			if op != lua.OP_MOD || (isInt(float64(n1)) && isInt(float64(n2)) && n2 != 0) {
+				return stockArith[op](L, inst, baseframe)
+			}
+		}
+		v = lua.LNumber(r)
+	}
+	if v == nil {
+		if f1, ok := toNumber(lhs); ok {
+			if f2, ok := toNumber(rhs); ok {
+				v = lua.LNumber(arith(op, float64(f1), float64(f2)))
+			}
 		}
 	}
 	if v == nil {
