@@ -41,7 +41,7 @@ const (
 	// subject: tens of milliseconds on small subjects (a fuzzing worker
 	// counts an input past 10 s as hung), enough for
 	// gsub over large ones with ordinary patterns.
-	matchBaseSteps = 1 << 22
+	matchBaseSteps = 1 << 23
 	matchByteSteps = 1 << 8
 )
 

@@ -10,6 +10,33 @@ local type, pairs, ipairs, setmetatable, tonumber, tostring =
 local format, gsub, match, find = string.format, string.gsub, string.match, string.find
 local concat = table.concat
 
+-- Passive-mode replies are parsed from their first 256 bytes: legitimate
+-- ones are short, and a hostile server's long reply would make a pattern
+-- backtrack until the matcher gives up ("pattern too complex").
+local function head(s)
+  if #s > 256 then return s:sub(1, 256) end
+  return s
+end
+
+-- epsv_port reads RFC 2428's "(<d><a><d><b><d><port><d>)" with plain
+-- searches (the pattern "%((.)(.-)%1(.-)%1(.-)%1%)" backtracks in time
+-- growing as the fourth power of the reply's length).
+local function epsv_port(reply)
+  local i = find(reply, "(", 1, true)
+  while i do
+    local d = reply:sub(i + 1, i + 1)
+    if d ~= "" then
+      local p1 = find(reply, d, i + 2, true)
+      local p2 = p1 and find(reply, d, p1 + 1, true)
+      local p3 = p2 and find(reply, d, p2 + 1, true)
+      if p3 and reply:sub(p3 + 1, p3 + 1) == ")" then
+        return reply:sub(p2 + 1, p3 - 1)
+      end
+    end
+    i = find(reply, "(", i + 1, true)
+  end
+end
+
 local ftp = {
   TIMEOUT = 60,
   USER = "ftp",
@@ -62,14 +89,14 @@ end
 
 function session:pasv()
   local _, reply = check(self, "2..", "pasv")
-  local a, b, c, d, p1, p2 = match(reply, "(%d+)%D(%d+)%D(%d+)%D(%d+)%D(%d+)%D(%d+)")
+  local a, b, c, d, p1, p2 = match(head(reply), "(%d+)%D(%d+)%D(%d+)%D(%d+)%D(%d+)%D(%d+)")
   self.try(a and b and c and d and p1 and p2, reply)
   return passive(self, format("%d.%d.%d.%d", a, b, c, d), p1 * 256 + p2)
 end
 
 function session:epsv()
   local _, reply = check(self, "229", "epsv")
-  local _, _, _, port = match(reply, "%((.)(.-)%1(.-)%1(.-)%1%)")
+  local port = epsv_port(reply)
   port = tonumber(port)
   self.try(port, "invalid epsv response")
   return passive(self, self.tp:getpeername(), port)
@@ -161,7 +188,7 @@ local function enter_passive(f)
   f.try(f.tp:command("epsv"))
   local code, reply = f.tp:check("229")
   if code then
-    local _, _, _, port = match(reply, "%((.)(.-)%1(.-)%1(.-)%1%)")
+    local port = epsv_port(reply)
     -- a port that is not a number is no answer either (connect would
     -- raise on the nil)
     port = tonumber(port)
