@@ -60,6 +60,7 @@ func stmt(s ast.Stmt) ast.Stmt {
 		if len(st.Lhs) > 1 {
 			return multiAssign(st)
 		}
+		singleCall(st)
 	case *ast.LocalAssignStmt:
 		exprs(st.Exprs)
 		localFunction(st)
@@ -143,15 +144,18 @@ func expr(e ast.Expr) ast.Expr {
 	case *ast.RelationalOpExpr:
 		ex.Lhs = expr(ex.Lhs)
 		ex.Rhs = expr(ex.Rhs)
+		opLine(ex, ex.Rhs)
 	case *ast.StringConcatOpExpr:
 		ex.Lhs = expr(ex.Lhs)
 		ex.Rhs = expr(ex.Rhs)
+		opLine(ex, ex.Rhs)
 	case *ast.ArithmeticOpExpr:
 		ex.Lhs = expr(ex.Lhs)
 		ex.Rhs = expr(ex.Rhs)
 		if f := foldMod(ex); f != nil {
 			return f
 		}
+		opLine(ex, ex.Rhs)
 	case *ast.UnaryMinusOpExpr:
 		ex.Expr = expr(ex.Expr)
 	case *ast.UnaryNotOpExpr:
@@ -208,6 +212,38 @@ func ident(name string, line int) *ast.IdentExpr {
 // with each field target `t[k]` rewritten as `(assign ti)[(assign tj)]`.
 // When there are exactly as many values as targets the last value is
 // assigned directly, as PUC Lua does: nothing is left to evaluate after it.
+// opLine gives a binary operation the line Lua 5.1 gives its instruction:
+// that of the right operand's last token (Lua emits the instruction after
+// reading it), where gopher-lua uses the line the expression starts on. It
+// is only debug information: errors in multi-line expressions name the
+// line lua5.1 names.
+func opLine(ex, rhs ast.Expr) {
+	l := rhs.Line()
+	if rhs.LastLine() > l {
+		l = rhs.LastLine()
+	}
+	if l > ex.Line() {
+		ex.SetLine(l)
+	}
+	if l > ex.LastLine() {
+		ex.SetLastLine(l)
+	}
+}
+
+// singleCall: `x = (f(...))`, where x is a function's last parameter,
+// compiles the call into x's register before the arguments are read
+// (gopher-lua's compileFuncCallExpr), so f(x) gets itself as argument.
+// With one target, the parentheses change nothing (the call is cut to one
+// value either way), and without them the compiler takes its right path.
+func singleCall(st *ast.AssignStmt) {
+	if len(st.Lhs) != 1 || len(st.Rhs) != 1 {
+		return
+	}
+	if c, ok := st.Rhs[0].(*ast.FuncCallExpr); ok {
+		c.AdjustRet = false
+	}
+}
+
 func multiAssign(st *ast.AssignStmt) ast.Stmt {
 	line := st.Line()
 	if line == 0 {
@@ -269,7 +305,9 @@ func multiAssign(st *ast.AssignStmt) ast.Stmt {
 		} else {
 			value = ident(valueNames[i], tl)
 		}
-		out = append(out, at(&ast.AssignStmt{Lhs: []ast.Expr{targets[i]}, Rhs: []ast.Expr{value}}, tl, tl))
+		as := &ast.AssignStmt{Lhs: []ast.Expr{targets[i]}, Rhs: []ast.Expr{value}}
+		singleCall(as)
+		out = append(out, at(as, tl, tl))
 	}
 	return at(&ast.DoBlockStmt{Stmts: out}, line, last)
 }
