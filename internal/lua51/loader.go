@@ -313,6 +313,19 @@ func rememberSource(L *lua.LState, id, source string) {
 // debugGetinfo wraps debug.getinfo: source is the chunk's own name.
 func debugGetinfo(orig lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
+		arg := 1
+		if _, ok := L.Get(1).(*lua.LState); ok {
+			arg = 2
+		}
+		switch L.Get(arg).(type) {
+		case lua.LNumber, *lua.LFunction:
+		default:
+			n, ok := toNumber(L.Get(arg))
+			if !ok {
+				L.ArgError(arg, "function or level expected")
+			}
+			L.Replace(arg, n)
+		}
 		n := orig(L)
 		if n == 1 {
 			if info, ok := L.Get(-1).(*lua.LTable); ok {

@@ -32,7 +32,7 @@ func installArith() {
 	}
 }
 
-func isInt(f float64) bool { return f == math.Trunc(f) && !math.IsInf(f, 0) }
+func smallInt(f float64) bool { return f == math.Trunc(f) && math.Abs(f) < 1<<53 }
 
 func luaMod(a, b float64) float64 { return a - math.Floor(a/b)*b }
 
@@ -76,7 +76,9 @@ func opArith(L *lua.LState, inst uint32, baseframe unsafe.Pointer) int {
 		// gopher-lua's handler boxes results through an allocator that
 		// turns -0 into 0; other results take that (faster) path.
 		if r != 0 || !math.Signbit(r) {
-			if op != lua.OP_MOD || (isInt(float64(n1)) && isInt(float64(n2)) && n2 != 0) {
+			// fmod (gopher-lua's %) and a - floor(a/b)*b agree on
+			// integers below 2^53, not beyond.
+			if op != lua.OP_MOD || (smallInt(float64(n1)) && smallInt(float64(n2)) && n2 != 0) {
 				return stockArith[op](L, inst, baseframe)
 			}
 		}
