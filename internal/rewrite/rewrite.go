@@ -239,7 +239,12 @@ func singleCall(st *ast.AssignStmt) {
 	if len(st.Lhs) != 1 || len(st.Rhs) != 1 {
 		return
 	}
-	if c, ok := st.Rhs[0].(*ast.FuncCallExpr); ok {
+	switch c := st.Rhs[0].(type) {
+	case *ast.FuncCallExpr:
+		c.AdjustRet = false
+	case *ast.Comma3Expr:
+		// `x = (...)` after a local declaration leaves x's register
+		// holding a Go nil (its varargs are copied with the wrong count).
 		c.AdjustRet = false
 	}
 }
