@@ -58,9 +58,16 @@ func installLoaders(L *lua.LState) {
 	}
 }
 
-// chunkID is Lua 5.1's luaO_chunkid: how a chunk name appears in messages.
-func chunkID(source string) string {
-	const idsize = 60 // LUA_IDSIZE
+// chunkID is Lua 5.1's luaO_chunkid: how a chunk name appears in runtime
+// messages (LUA_IDSIZE 60; syntax errors use 80, syntaxChunkID).
+func chunkID(source string) string { return chunkIDSized(source, 60) }
+
+// chunkIDSized is luaO_chunkid with a buffer of idsize bytes. The name is
+// a C string: it ends at a NUL.
+func chunkIDSized(source string, idsize int) string {
+	if i := strings.IndexByte(source, 0); i >= 0 {
+		source = source[:i]
+	}
 	switch {
 	case strings.HasPrefix(source, "="):
 		s := source[1:]

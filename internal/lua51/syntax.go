@@ -206,39 +206,7 @@ func binaryChunkError(src, chunkid string) (string, bool) {
 
 // syntaxChunkID is luaO_chunkid with llex.c's MAXSRC (80): how a chunk
 // name appears in syntax errors (runtime errors use LUA_IDSIZE, 60).
-func syntaxChunkID(source string) string {
-	if i := strings.IndexByte(source, 0); i >= 0 {
-		source = source[:i] // a C string
-	}
-	bufflen := synMaxSrc
-	switch {
-	case strings.HasPrefix(source, "="):
-		s := source[1:]
-		if len(s) > bufflen-1 {
-			s = s[:bufflen-1]
-		}
-		return s
-	case strings.HasPrefix(source, "@"):
-		s := source[1:]
-		bufflen -= len(" '...' ") + 1
-		if len(s) > bufflen {
-			s = "..." + s[len(s)-bufflen:]
-		}
-		return s
-	}
-	n := strings.IndexAny(source, "\n\r")
-	if n < 0 {
-		n = len(source)
-	}
-	bufflen -= len(` [string "..."] `) + 1
-	if n > bufflen {
-		n = bufflen
-	}
-	if n < len(source) {
-		return `[string "` + source[:n] + `..."]`
-	}
-	return `[string "` + source + `"]`
-}
+func syntaxChunkID(source string) string { return chunkIDSized(source, synMaxSrc) }
 
 // ---- lexer (llex.c) ----
 
