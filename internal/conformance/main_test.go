@@ -173,37 +173,41 @@ func runChild(t testing.TB, d time.Duration, dir, mode, file string, env ...stri
 	return run(d, dir, append(env, childEnv+"="+mode), helperBinary(t), "-test.run=^$", file)
 }
 
-var (
-	stockOnce sync.Once
-	stockPath string
-	stockErr  error
-)
+// built is a program the tests build once into tempDir.
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// get builds the program on first use with `go VERB -o PATH REST...` run
+// in dir; what names the build in its error.
+func (b *built) get(t testing.TB, name, dir, what string, verb string, rest ...string) string {
+	t.Helper()
+	b.once.Do(func() {
+		var tmp string
+		if tmp, b.err = tempDir(); b.err != nil {
+			return
+		}
+		b.path = filepath.Join(tmp, name)
+		args := append([]string{verb, "-o", b.path}, rest...)
+		if r := run(5*time.Minute, dir, nil, goCommand(), args...); r.code != 0 {
+			b.err = fmt.Errorf("%s: exit %d: %s", what, r.code, r.stderr)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+var stockBuild, helperBuild, cliBuild built
 
 // stockRunner is testdata/stockrun, built once.
 func stockRunner(t testing.TB) string {
 	t.Helper()
-	stockOnce.Do(func() {
-		var dir string
-		if dir, stockErr = tempDir(); stockErr != nil {
-			return
-		}
-		stockPath = filepath.Join(dir, "stockrun")
-		r := run(5*time.Minute, moduleRoot(), nil, goCommand(), "build", "-o", stockPath, "./internal/conformance/testdata/stockrun")
-		if r.code != 0 {
-			stockErr = fmt.Errorf("go build stockrun: exit %d: %s", r.code, r.stderr)
-		}
-	})
-	if stockErr != nil {
-		t.Fatal(stockErr)
-	}
-	return stockPath
+	return stockBuild.get(t, "stockrun", moduleRoot(), "go build stockrun", "build", "./internal/conformance/testdata/stockrun")
 }
-
-var (
-	helperOnce sync.Once
-	helperPath string
-	helperErr  error
-)
 
 // helperBinary is the program runChild starts: os.Args[0], or under the
 // race detector this package's test binary built without it.
@@ -212,22 +216,8 @@ func helperBinary(t testing.TB) string {
 	if !raceEnabled {
 		return os.Args[0]
 	}
-	helperOnce.Do(func() {
-		var dir string
-		if dir, helperErr = tempDir(); helperErr != nil {
-			return
-		}
-		helperPath = filepath.Join(dir, "conformance.test")
-		wd, _ := os.Getwd()
-		r := run(5*time.Minute, wd, nil, goCommand(), "test", "-c", "-o", helperPath, ".")
-		if r.code != 0 {
-			helperErr = fmt.Errorf("go test -c: exit %d: %s", r.code, r.stderr)
-		}
-	})
-	if helperErr != nil {
-		t.Fatal(helperErr)
-	}
-	return helperPath
+	wd, _ := os.Getwd()
+	return helperBuild.get(t, "conformance.test", wd, "go test -c", "test", "-c", ".")
 }
 
 var (
@@ -243,32 +233,12 @@ func tempDir() (string, error) {
 	return tmpPath, tmpErr
 }
 
-var (
-	cliOnce sync.Once
-	cliPath string
-	cliErr  error
-)
-
 // copasLua returns the path of the copas-lua command, built once (without
 // the race detector: it is the program users run) into a temporary
 // directory that TestMain removes.
 func copasLua(t testing.TB) string {
 	t.Helper()
-	cliOnce.Do(func() {
-		var dir string
-		if dir, cliErr = tempDir(); cliErr != nil {
-			return
-		}
-		cliPath = filepath.Join(dir, "copas-lua")
-		r := run(5*time.Minute, moduleRoot(), nil, goCommand(), "build", "-o", cliPath, "./cmd/copas-lua")
-		if r.code != 0 {
-			cliErr = fmt.Errorf("go build ./cmd/copas-lua: exit %d: %s", r.code, r.stderr)
-		}
-	})
-	if cliErr != nil {
-		t.Fatal(cliErr)
-	}
-	return cliPath
+	return cliBuild.get(t, "copas-lua", moduleRoot(), "go build ./cmd/copas-lua", "build", "./cmd/copas-lua")
 }
 
 // moduleRoot is the repository root (two levels above this package).
